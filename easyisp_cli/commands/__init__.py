@@ -1,0 +1,15 @@
+"""One module per subcommand group; each exposes register(subparsers)."""
+
+from easyisp_cli.commands import (
+    console,
+    customer,
+    db,
+    demo,
+    nas,
+    package,
+    service,
+    tenant,
+    user,
+)
+
+COMMAND_MODULES = [console, service, db, demo, tenant, user, customer, package, nas]

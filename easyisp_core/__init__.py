@@ -1,0 +1,3 @@
+"""EasyISP shared domain: settings, models, repositories, rules and services."""
+
+__version__ = "0.1.0"

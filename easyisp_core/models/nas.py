@@ -1,0 +1,50 @@
+"""NAS: a MikroTik router that sends RADIUS requests and takes API commands."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import INET
+from sqlalchemy.orm import Mapped, mapped_column
+
+from easyisp_core.models.base import Base, TenantScoped, Timestamps, UUIDPk, pg_enum
+from easyisp_core.models.enums import NasStatus
+
+
+class Nas(TenantScoped, Timestamps, Base):
+    __tablename__ = "nas"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        # The RADIUS server maps a packet's source address to exactly one router and tenant.
+        UniqueConstraint("ip_address"),
+        UniqueConstraint("vpn_ip"),
+        CheckConstraint("api_port BETWEEN 1 AND 65535", name="api_port_range"),
+        CheckConstraint("coa_port BETWEEN 1 AND 65535", name="coa_port_range"),
+        Index("ix_nas_tenant_id_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[UUIDPk]
+    name: Mapped[str] = mapped_column(String(100))
+    ip_address: Mapped[str] = mapped_column(INET)
+    # The seed's `secret` (RADIUS shared secret), AES-GCM encrypted with the site key.
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    api_username: Mapped[str | None] = mapped_column(String(100))
+    api_password_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_port: Mapped[int] = mapped_column(server_default="8728")
+    api_use_tls: Mapped[bool] = mapped_column(server_default="false")
+    coa_port: Mapped[int] = mapped_column(server_default="3799")
+    status: Mapped[NasStatus] = mapped_column(
+        pg_enum(NasStatus, "nas_status"), server_default=NasStatus.PENDING.value
+    )
+    vpn_ip: Mapped[str | None] = mapped_column(INET)
+    router_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("router_groups.id", ondelete="SET NULL")
+    )
+    location: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(500))
+    routeros_version: Mapped[str | None] = mapped_column(String(40))
+    # Blast-RADIUS: demand Message-Authenticator in requests (on for new routers).
+    require_message_authenticator: Mapped[bool] = mapped_column(server_default="true")
+    last_seen_at: Mapped[datetime | None]

@@ -1,0 +1,44 @@
+"""SMS history, range-partitioned by month on created_at (the seed's improvement #3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Numeric, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from easyisp_core.models.base import Base, TenantScoped, pg_enum
+from easyisp_core.models.enums import SmsStatus
+
+
+class SmsLog(TenantScoped, Base):
+    __tablename__ = "sms_logs"
+    __table_args__ = (
+        Index("ix_sms_logs_tenant_id_status", "tenant_id", "status"),
+        Index("ix_sms_logs_tenant_id_created_at", "tenant_id", "created_at"),
+        Index("ix_sms_logs_customer_id", "customer_id"),
+        Index("ix_sms_logs_provider_message_id", "provider_message_id"),
+        {"postgresql_partition_by": "RANGE (created_at)"},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    # The partition key must be part of the primary key.
+    created_at: Mapped[datetime] = mapped_column(primary_key=True, server_default=func.now())
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL")
+    )
+    gateway_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sms_gateways.id", ondelete="SET NULL")
+    )
+    phone: Mapped[str] = mapped_column(String(15))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[SmsStatus] = mapped_column(
+        pg_enum(SmsStatus, "sms_status"), server_default=SmsStatus.QUEUED.value
+    )
+    provider: Mapped[str | None] = mapped_column(String(40))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 4))
+    error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""All SQL lives here. Repositories take a Session and never commit."""

@@ -1,0 +1,36 @@
+"""Payment and SMS gateway settings. Non-secret settings live in `config` (JSON, typed);
+secrets (passkeys, API keys) live encrypted in `credentials_enc` and never in JSON."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MpesaGatewayConfig(_Strict):
+    environment: Literal["sandbox", "production"] = "sandbox"
+    # Till number for Buy Goods; the STK party B differs from the shortcode then.
+    till_number: str | None = Field(default=None, pattern=r"^\d{5,7}$")
+    account_reference_prefix: str = Field(default="", max_length=12)
+    allowed_callback_ips: list[str] = Field(default_factory=list)
+
+
+class MpesaCredentials(_Strict):
+    consumer_key: str = Field(min_length=1)
+    consumer_secret: str = Field(min_length=1)
+    passkey: str = Field(min_length=1)
+
+
+class SmsGatewayConfig(_Strict):
+    base_url: HttpUrl | None = None
+    username: str | None = None
+    partner_id: str | None = None
+
+
+class SmsCredentials(_Strict):
+    api_key: str = Field(min_length=1)

@@ -1,0 +1,58 @@
+"""A tenant's configuration: time zone, SMS, M-Pesa and branding (tenants.config)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmsSettings(_Strict):
+    enabled: bool = False
+    sender_id: str | None = Field(default=None, max_length=11)
+    expiry_reminder_hours: int = Field(default=24, ge=0, le=24 * 14)
+    send_payment_receipts: bool = True
+
+
+class MpesaSettings(_Strict):
+    # Whether a callback is confirmed with STK Push Query before crediting (Payments issue).
+    confirm_with_query: bool = True
+    stk_timeout_seconds: int = Field(default=60, ge=15, le=600)
+
+
+class BrandingSettings(_Strict):
+    display_name: str | None = Field(default=None, max_length=120)
+    support_phone: str | None = Field(default=None, max_length=20)
+    support_email: str | None = Field(default=None, max_length=200)
+    primary_color: str = Field(default="#0B6E4F", pattern=r"^#[0-9A-Fa-f]{6}$")
+    receipt_footer: str | None = Field(default=None, max_length=500)
+
+
+class ExpiredPolicy(_Strict):
+    """What RADIUS does with an expired or suspended PPPoE subscriber (RADIUS issue)."""
+
+    accept_into_expired_pool: bool = True
+    expired_pool_name: str = Field(default="expired", max_length=64)
+    expired_address_list: str = Field(default="easyisp-expired", max_length=64)
+
+
+class TenantConfig(_Strict):
+    timezone: str = "Africa/Nairobi"
+    currency: str = Field(default="KES", pattern=r"^[A-Z]{3}$")
+    sms: SmsSettings = SmsSettings()
+    mpesa: MpesaSettings = MpesaSettings()
+    branding: BrandingSettings = BrandingSettings()
+    expired: ExpiredPolicy = ExpiredPolicy()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value

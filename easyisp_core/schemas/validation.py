@@ -1,0 +1,28 @@
+"""Turn pydantic validation errors into the core's ValidationFailed."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from easyisp_core.errors import ValidationFailed
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        key = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
+        errors.setdefault(key, err["msg"])
+    return errors
+
+
+def parse(model: type[ModelT], data: Any, *, field: str = "") -> ModelT:
+    """Validate data against model, raising ValidationFailed with per-field messages."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc, field)) from exc

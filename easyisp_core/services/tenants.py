@@ -1,0 +1,52 @@
+"""Create and configure tenants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from easyisp_core.models import Tenant
+from easyisp_core.models.enums import TenantStatus
+from easyisp_core.repositories.integrity import translated_integrity_errors
+from easyisp_core.repositories.tenants import TenantRepository
+from easyisp_core.schemas.tenant_config import TenantConfig
+from easyisp_core.schemas.validation import parse
+from easyisp_core.services.results import TenantInfo
+
+
+class NewTenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    display_name: str = Field(min_length=1, max_length=200)
+    status: TenantStatus = TenantStatus.ACTIVE
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+def create_tenant(session: Session, data: NewTenant | dict[str, Any]) -> TenantInfo:
+    new = data if isinstance(data, NewTenant) else parse(NewTenant, data)
+    config = parse(TenantConfig, new.config, field="config")
+    tenant = Tenant(
+        name=new.name,
+        display_name=new.display_name,
+        status=new.status,
+        config=config.model_dump(mode="json"),
+    )
+    with translated_integrity_errors(session):
+        TenantRepository(session).add(tenant)
+    return TenantInfo.of(tenant)
+
+
+def update_config(session: Session, tenant_name: str, config: dict[str, Any]) -> TenantConfig:
+    """Replace a tenant's configuration after validating it as a whole."""
+    typed = parse(TenantConfig, config, field="config")
+    tenant = TenantRepository(session).get_by_name(tenant_name)
+    tenant.config = typed.model_dump(mode="json")
+    session.flush()
+    return typed
+
+
+def tenant_config(tenant: Tenant) -> TenantConfig:
+    return TenantConfig.model_validate(tenant.config)

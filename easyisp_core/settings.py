@@ -1,0 +1,46 @@
+"""One Settings object per process, read from EASYISP_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "easyisp"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration. Every field maps to EASYISP_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="EASYISP_", extra="ignore")
+
+    # When unset, the app starts its own embedded PostgreSQL under data_dir.
+    database_url: str | None = None
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # File holding the site key that encrypts secrets at rest; the database never holds it.
+    site_key_file: Path | None = None
+    # Raw site key (urlsafe base64 of 32 bytes); takes precedence over site_key_file.
+    site_key: str | None = None
+    default_timezone: str = "Africa/Nairobi"
+    log_level: str = "INFO"
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def resolved_site_key_file(self) -> Path:
+        return self.site_key_file or (self.data_dir / "site.key")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built once on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Alembic migrations (dated revision names; constraint names from the models' convention)."""
