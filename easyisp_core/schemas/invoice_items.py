@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
 
@@ -16,7 +16,8 @@ class InvoiceItem(BaseModel):
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        # Half-up, as receipts and KRA invoices round; banker's rounding surprises customers.
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
     # JSON keeps exact decimals as strings; the database check accepts string or number.
     @field_serializer("quantity", "unit_price")

@@ -16,7 +16,7 @@ def field_errors(exc: ValidationError, prefix: str = "") -> dict[str, str]:
     for err in exc.errors():
         loc = ".".join(str(part) for part in err["loc"])
         key = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "value")
-        errors.setdefault(key, err["msg"])
+        errors.setdefault(key, err["msg"].removeprefix("Value error, "))
     return errors
 
 

@@ -20,6 +20,7 @@ from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.rules.identifiers import account_number
 from easyisp_core.rules.phones import normalize_ke_phone
+from easyisp_core.schemas.fields import CustomerUsername, MacAddress
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import CustomerInfo
 
@@ -31,7 +32,7 @@ class NewCustomer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant: str
-    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")
+    username: CustomerUsername
     full_name: str = Field(min_length=1, max_length=200)
     connection_type: ConnectionType
     phone: str | None = None
@@ -42,7 +43,7 @@ class NewCustomer(BaseModel):
     password: str | None = Field(default=None, min_length=4, max_length=64)
     package: str | None = Field(default=None, description="package name")
     expires_at: datetime | None = None
-    mac_address: str | None = Field(default=None, pattern=r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$")
+    mac_address: MacAddress | None = None
     static_ip: IPv4Address | None = None
     router: str | None = Field(default=None, description="router (NAS) name")
     status: CustomerStatus = CustomerStatus.ACTIVE

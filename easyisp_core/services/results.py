@@ -55,7 +55,7 @@ class PackageInfo:
             p.price,
             p.download_speed,
             p.upload_speed,
-            f"{p.validity_value} {str(p.validity_unit).lower()}",
+            _validity_text(p.validity_value, str(p.validity_unit)),
         )
 
 
@@ -116,3 +116,8 @@ class PaymentInfo:
         return cls(
             p.id, p.customer_id, p.amount, str(p.method), str(p.status), p.transaction_id, p.paid_at
         )
+
+
+def _validity_text(value: int, unit: str) -> str:
+    word = unit.lower()
+    return f"{value} {word[:-1] if value == 1 else word}"

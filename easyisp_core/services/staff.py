@@ -11,6 +11,7 @@ from easyisp_core.models import User
 from easyisp_core.models.enums import StaffRole
 from easyisp_core.repositories.integrity import translated_integrity_errors
 from easyisp_core.repositories.tenants import TenantRepository
+from easyisp_core.schemas.fields import StaffUsername
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import StaffInfo
 
@@ -19,7 +20,7 @@ class NewStaff(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant: str = Field(description="tenant name (slug)")
-    username: str = Field(pattern=r"^[a-z][a-z0-9_.-]{2,39}$")
+    username: StaffUsername
     full_name: str = Field(min_length=1, max_length=200)
     role: StaffRole
     email: EmailStr | None = None

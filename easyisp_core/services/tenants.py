@@ -11,6 +11,7 @@ from easyisp_core.models import Tenant
 from easyisp_core.models.enums import TenantStatus
 from easyisp_core.repositories.integrity import translated_integrity_errors
 from easyisp_core.repositories.tenants import TenantRepository
+from easyisp_core.schemas.fields import TenantName
 from easyisp_core.schemas.tenant_config import TenantConfig
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import TenantInfo
@@ -19,7 +20,7 @@ from easyisp_core.services.results import TenantInfo
 class NewTenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: TenantName
     display_name: str = Field(min_length=1, max_length=200)
     status: TenantStatus = TenantStatus.ACTIVE
     config: dict[str, Any] = Field(default_factory=dict)

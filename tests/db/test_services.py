@@ -1,0 +1,286 @@
+"""Use cases through the real database: what they store, and what they refuse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from easyisp_core.crypto import SecretBox
+from easyisp_core.errors import Conflict, NotFound, ValidationFailed
+from easyisp_core.models import Customer, Nas, Tenant, WalletTransaction
+from easyisp_core.repositories.customers import CustomerRepository
+from easyisp_core.services.customers import CUSTOMER_PASSWORD, register_customer
+from easyisp_core.services.nas import NAS_SECRET, create_nas
+from easyisp_core.services.payments import record_payment, renew_from_wallet
+from easyisp_core.services.staff import create_staff
+from easyisp_core.services.tenants import create_tenant, update_config
+from tests.factories import make_customer, make_nas, make_package, make_tenant, unique
+
+
+def test_a_tenant_gets_a_validated_default_configuration(session: Session) -> None:
+    info = create_tenant(session, {"name": "kilimanet", "display_name": "KilimaNet"})
+    tenant = session.get(Tenant, info.id)
+    assert tenant is not None
+    assert tenant.config["timezone"] == "Africa/Nairobi"
+    assert tenant.config["currency"] == "KES"
+
+
+def test_a_bad_tenant_configuration_changes_nothing(session: Session) -> None:
+    tenant = make_tenant(session)
+    with pytest.raises(ValidationFailed) as caught:
+        update_config(session, tenant.name, {"timezone": "Nairobi"})
+    assert "config.timezone" in caught.value.field_errors
+    stored = session.get(Tenant, tenant.id)
+    assert stored is not None
+    assert stored.config["timezone"] == "Africa/Nairobi"
+
+
+def test_duplicate_tenant_name_is_a_conflict(session: Session) -> None:
+    make_tenant(session, name="dup-isp")
+    with pytest.raises(Conflict, match="already exists"):
+        make_tenant(session, name="dup-isp")
+
+
+def test_staff_usernames_are_unique_across_tenants(session: Session) -> None:
+    a, b = make_tenant(session), make_tenant(session)
+    create_staff(session, {"tenant": a.name, "username": "grace", "full_name": "G", "role": "ADMIN"})
+    with pytest.raises(Conflict, match="already taken"):
+        create_staff(
+            session, {"tenant": b.name, "username": "grace", "full_name": "G", "role": "STAFF"}
+        )
+
+
+def test_staff_role_and_username_are_validated(session: Session) -> None:
+    tenant = make_tenant(session)
+    with pytest.raises(ValidationFailed) as caught:
+        create_staff(
+            session, {"tenant": tenant.name, "username": "Grace W", "full_name": "", "role": "BOSS"}
+        )
+    assert set(caught.value.field_errors) == {"username", "full_name", "role"}
+
+
+def test_burst_settings_must_be_complete_and_above_the_normal_rate(session: Session) -> None:
+    tenant = make_tenant(session)
+    with pytest.raises(ValidationFailed, match="burst needs all"):
+        make_package(session, tenant, burst_download=Decimal("10"))
+    with pytest.raises(ValidationFailed, match="at least the normal"):
+        make_package(
+            session,
+            tenant,
+            burst_download=Decimal("2"),
+            burst_upload=Decimal("1"),
+            burst_threshold_download=Decimal("4"),
+            burst_threshold_upload=Decimal("1.5"),
+            burst_time=8,
+        )
+    full = make_package(
+        session,
+        tenant,
+        burst_download=Decimal("10"),
+        burst_upload=Decimal("4"),
+        burst_threshold_download=Decimal("4"),
+        burst_threshold_upload=Decimal("1.5"),
+        burst_time=8,
+    )
+    assert full.download_speed == Decimal("5")
+
+
+def test_router_secrets_are_stored_encrypted(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    info, secret = create_nas(
+        session,
+        secret_box,
+        {"tenant": tenant.name, "name": "hq", "ip_address": "10.9.9.9", "api_password": "apipw"},
+    )
+    nas = session.get(Nas, info.id)
+    assert nas is not None
+    assert secret.encode() not in nas.secret_enc
+    assert secret_box.decrypt(nas.secret_enc, NAS_SECRET) == secret
+    assert nas.require_message_authenticator is True
+
+
+def test_two_routers_cannot_share_a_source_address(session: Session, secret_box: SecretBox) -> None:
+    a, b = make_tenant(session), make_tenant(session)
+    make_nas(session, secret_box, a, ip_address="10.200.0.1")
+    with pytest.raises(Conflict, match="already uses this address"):
+        make_nas(session, secret_box, b, ip_address="10.200.0.1")
+
+
+def test_customers_get_sequential_account_numbers_per_tenant(
+    session: Session, secret_box: SecretBox
+) -> None:
+    a, b = make_tenant(session), make_tenant(session)
+    numbers_a = [make_customer(session, secret_box, a).account_number for _ in range(3)]
+    numbers_b = [make_customer(session, secret_box, b).account_number for _ in range(1)]
+    assert numbers_a == ["ACC000001", "ACC000002", "ACC000003"]
+    assert numbers_b == ["ACC000001"]
+
+
+def test_a_pppoe_customer_gets_an_encrypted_generated_password(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    info, password = register_customer(
+        session,
+        secret_box,
+        {
+            "tenant": tenant.name,
+            "username": "achieng",
+            "full_name": "Achieng Otieno",
+            "connection_type": "PPPOE",
+            "phone": "+254 712 000 111",
+        },
+    )
+    assert password
+    stored = session.get(Customer, info.id)
+    assert stored is not None
+    assert stored.phone == "254712000111"
+    assert stored.password_enc is not None
+    assert secret_box.decrypt(stored.password_enc, CUSTOMER_PASSWORD) == password
+    assert stored.search == f"achieng otieno achieng {info.account_number.lower()} 254712000111"
+
+
+def test_the_same_username_may_exist_in_two_tenants_but_not_twice_in_one(
+    session: Session, secret_box: SecretBox
+) -> None:
+    a, b = make_tenant(session), make_tenant(session)
+    make_customer(session, secret_box, a, username="otieno")
+    make_customer(session, secret_box, b, username="otieno")
+    with pytest.raises(Conflict, match="already taken"):
+        make_customer(session, secret_box, a, username="otieno")
+    # The refused insert left the unit of work usable.
+    make_customer(session, secret_box, a, username="otieno2")
+
+
+def test_a_hotspot_package_cannot_serve_a_pppoe_line(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    hotspot = make_package(
+        session, tenant, type="HOTSPOT", price=Decimal("50"), validity_unit="DAYS"
+    )
+    with pytest.raises(ValidationFailed, match="cannot serve"):
+        make_customer(session, secret_box, tenant, package=hotspot.name)
+
+
+def test_static_customers_need_an_address(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    with pytest.raises(ValidationFailed, match="static IP"):
+        make_customer(session, secret_box, tenant, connection_type="STATIC")
+    info = make_customer(
+        session, secret_box, tenant, connection_type="STATIC", static_ip="100.64.0.10"
+    )
+    assert info.connection_type == "STATIC"
+
+
+def test_unknown_tenant_or_package_is_not_found(session: Session, secret_box: SecretBox) -> None:
+    with pytest.raises(NotFound, match="tenant list"):
+        register_customer(
+            session,
+            secret_box,
+            {"tenant": "nope", "username": "abc", "full_name": "A", "connection_type": "PPPOE"},
+        )
+    tenant = make_tenant(session)
+    with pytest.raises(NotFound, match="No package"):
+        make_customer(session, secret_box, tenant, package="Gold")
+
+
+def test_a_cash_payment_credits_the_wallet(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    customer = make_customer(session, secret_box, tenant)
+    payment = record_payment(
+        session,
+        {"tenant": tenant.name, "customer": customer.username, "amount": "1500", "method": "CASH"},
+    )
+    assert payment.status == "COMPLETED"
+    assert payment.amount == Decimal("1500.00")
+    stored = CustomerRepository(session).get(tenant.id, customer.id)
+    session.refresh(stored)
+    assert stored.wallet_balance == Decimal("1500.00")
+    entries = session.scalars(
+        select(WalletTransaction).where(WalletTransaction.customer_id == customer.id)
+    ).all()
+    assert [(e.amount, e.payment_id) for e in entries] == [(Decimal("1500.00"), payment.id)]
+
+
+def test_the_same_receipt_never_credits_twice(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    customer = make_customer(session, secret_box, tenant)
+    data = {
+        "tenant": tenant.name,
+        "customer": customer.username,
+        "amount": "500",
+        "method": "MPESA",
+        "transaction_id": unique("SKB4XY"),
+    }
+    record_payment(session, data)
+    with pytest.raises(Conflict, match="already recorded"):
+        record_payment(session, data)
+    stored = CustomerRepository(session).get(tenant.id, customer.id)
+    session.refresh(stored)
+    assert stored.wallet_balance == Decimal("500.00")
+
+
+def test_non_cash_payments_need_a_reference(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    customer = make_customer(session, secret_box, tenant)
+    with pytest.raises(ValidationFailed, match="reference"):
+        record_payment(
+            session,
+            {"tenant": tenant.name, "customer": customer.username, "amount": 5, "method": "BANK"},
+        )
+
+
+def test_renewal_extends_from_the_later_of_now_and_expiry(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    package = make_package(
+        session, tenant, price=Decimal("300"), validity_value=7, validity_unit="DAYS"
+    )
+    now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    customer = make_customer(
+        session, secret_box, tenant, package=package.name, expires_at=now + timedelta(days=2)
+    )
+    record_payment(
+        session,
+        {"tenant": tenant.name, "customer": customer.username, "amount": "700", "method": "CASH"},
+    )
+    first = renew_from_wallet(session, tenant.name, customer.username, now=now)
+    assert first.new_expiry == now + timedelta(days=9)
+    assert first.customer.wallet_balance == Decimal("400.00")
+    later = now + timedelta(days=30)
+    second = renew_from_wallet(session, tenant.name, customer.username, now=later)
+    assert second.new_expiry == later + timedelta(days=7)
+
+
+def test_renewal_without_enough_balance_changes_nothing(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    package = make_package(session, tenant, price=Decimal("1500"))
+    expiry = datetime(2026, 12, 1, tzinfo=UTC)
+    customer = make_customer(session, secret_box, tenant, package=package.name, expires_at=expiry)
+    with pytest.raises(ValidationFailed, match="less than"):
+        renew_from_wallet(session, tenant.name, customer.username)
+    stored = CustomerRepository(session).get(tenant.id, customer.id)
+    session.refresh(stored)
+    assert stored.expires_at == expiry
+    assert stored.wallet_balance == Decimal("0.00")
+
+
+def test_customers_page_by_name_with_a_keyset(session: Session, secret_box: SecretBox) -> None:
+    tenant = make_tenant(session)
+    names = ["Wanjiru Njoroge", "Achieng Odhiambo", "Kiprop Rotich", "Mutua Musyoka", "Baraka Ali"]
+    for name in names:
+        make_customer(session, secret_box, tenant, full_name=name)
+    repo = CustomerRepository(session)
+    first = repo.page_by_name(tenant.id, limit=2)
+    second = repo.page_by_name(tenant.id, after=(first[-1].full_name, first[-1].id), limit=2)
+    third = repo.page_by_name(tenant.id, after=(second[-1].full_name, second[-1].id), limit=2)
+    assert [c.full_name for c in [*first, *second, *third]] == sorted(names)
+    assert repo.count(tenant.id) == 5
