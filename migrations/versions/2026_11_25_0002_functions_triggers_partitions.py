@@ -24,9 +24,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES_WITH_UPDATED_AT = [
-    "tenants", "users", "router_groups", "nas", "vpn_peers", "packages", "customers",
-    "voucher_batches", "vouchers", "payments", "invoices", "expenses", "chart_of_accounts",
-    "pending_hotspot_payments", "payment_gateways", "sms_gateways",
+    "tenants",
+    "users",
+    "router_groups",
+    "nas",
+    "vpn_peers",
+    "packages",
+    "customers",
+    "voucher_batches",
+    "vouchers",
+    "payments",
+    "invoices",
+    "expenses",
+    "chart_of_accounts",
+    "pending_hotspot_payments",
+    "payment_gateways",
+    "sms_gateways",
 ]
 PARTITIONED = {"sessions": "started_at", "sms_logs": "created_at"}
 
