@@ -50,8 +50,7 @@ class SecretBox:
             plain = self._aead.decrypt(nonce, ciphertext[1 + _NONCE_BYTES :], purpose.encode())
         except InvalidTag as exc:
             raise SecretDecryptionFailed(
-                "This secret cannot be decrypted with this site's key "
-                "(was the site key replaced?)."
+                "This secret cannot be decrypted with this site's key (was the site key replaced?)."
             ) from exc
         return plain.decode("utf-8")
 

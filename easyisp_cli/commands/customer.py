@@ -45,8 +45,18 @@ def register(sub: Any) -> None:
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
     fields = [
-        "username", "tenant", "full_name", "connection_type", "phone", "email", "package",
-        "expires_at", "password", "mac_address", "static_ip", "router",
+        "username",
+        "tenant",
+        "full_name",
+        "connection_type",
+        "phone",
+        "email",
+        "package",
+        "expires_at",
+        "password",
+        "mac_address",
+        "static_ip",
+        "router",
     ]
     data = {name: getattr(args, name) for name in fields if getattr(args, name) is not None}
     with ctx.unit_of_work() as session:

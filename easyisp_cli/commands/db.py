@@ -38,7 +38,10 @@ def register(sub: Any) -> None:
         "archive", help="export months before a date to .csv.gz files, then drop them"
     )
     archive.add_argument(
-        "--before", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD",
+        "--before",
+        type=date.fromisoformat,
+        required=True,
+        metavar="YYYY-MM-DD",
         help="archive every monthly partition that ends on or before this date",
     )
     archive.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -63,7 +66,12 @@ def _current(ctx: CliContext, args: argparse.Namespace) -> int:
     current = revision.current_revision(db.engine)
     head = revision.head_revision()
     ctx.emit(
-        {"database": db.description, "current": current, "head": head, "up_to_date": current == head},
+        {
+            "database": db.description,
+            "current": current,
+            "head": head,
+            "up_to_date": current == head,
+        },
         text=f"{current or '(empty)'}{' (head)' if current == head else f' (head is {head})'}",
     )
     return 0

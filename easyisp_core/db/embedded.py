@@ -72,7 +72,9 @@ class EmbeddedPostgres:
     def ensure_database(self, name: str = APP_DATABASE) -> str:
         """Create the application database if missing; return its libpq URL."""
         with psycopg.connect(self.admin_conninfo(), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 log.info("creating database %s in the embedded server", name)
                 conn.execute(f'CREATE DATABASE "{name}"')

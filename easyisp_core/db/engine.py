@@ -83,8 +83,9 @@ def open_database(
         raise DatabaseUnavailable(
             f"Cannot reach the database {describe(engine.url)}: {exc.orig}".strip()
         ) from exc
-    return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
-                    embedded=embedded)
+    return Database(
+        engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), embedded=embedded
+    )
 
 
 @contextmanager

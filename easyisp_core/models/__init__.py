@@ -44,4 +44,5 @@ __all__ = [
     "Voucher",
     "VoucherBatch",
     "VpnPeer",
+    "WalletTransaction",
 ]

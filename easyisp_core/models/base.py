@@ -26,12 +26,12 @@ UUIDPk = Annotated[
     uuid.UUID,
     mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")),
 ]
-Timestamp = Annotated[datetime, mapped_column(DateTime(timezone=True))]
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True), Decimal: Numeric(14, 2)}
+    # SQLAlchemy reads this class attribute.
+    type_annotation_map = {datetime: DateTime(timezone=True), Decimal: Numeric(14, 2)}  # noqa: RUF012
 
 
 def pg_enum(enum_cls: type[enum.Enum], name: str) -> Enum:

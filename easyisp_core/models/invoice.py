@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -43,4 +42,3 @@ class Invoice(TenantScoped, Timestamps, Base):
     due_date: Mapped[date | None]
     paid_at: Mapped[datetime | None]
     notes: Mapped[str | None] = mapped_column(Text)
-

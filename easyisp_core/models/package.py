@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Numeric, SmallInteger, String
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Index,
+    Numeric,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from easyisp_core.models.base import Base, Money, TenantScoped, Timestamps, UUIDPk, pg_enum

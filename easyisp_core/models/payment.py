@@ -6,8 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String
-from sqlalchemy import func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from easyisp_core.models.base import Base, Money, TenantScoped, Timestamps, UUIDPk, pg_enum

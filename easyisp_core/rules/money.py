@@ -12,7 +12,7 @@ def parse_amount(raw: str | int | Decimal, *, allow_zero: bool = False) -> Decim
     """Parse an operator-typed amount ("1,500", "1500.50") into a 2-place Decimal.
 
     Raises ValueError for anything that is not a positive amount with at most 2 decimals."""
-    if isinstance(raw, float):  # type: ignore[unreachable]
+    if isinstance(raw, float):
         raise TypeError("money is never a float")
     text = str(raw).strip().replace(",", "").replace("_", "")
     if text.upper().startswith("KES"):

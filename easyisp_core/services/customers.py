@@ -67,7 +67,9 @@ def register_customer(
     new = data if isinstance(data, NewCustomer) else parse(NewCustomer, data)
     tenants = TenantRepository(session)
     tenant = tenants.get_by_name(new.tenant)
-    package = PackageRepository(session).get_by_name(tenant.id, new.package) if new.package else None
+    package = (
+        PackageRepository(session).get_by_name(tenant.id, new.package) if new.package else None
+    )
     if package is not None and not _package_fits(package.type, new.connection_type):
         raise ValidationFailed(
             {"package": f"a {package.type} package cannot serve a {new.connection_type} customer"}

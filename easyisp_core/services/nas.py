@@ -17,7 +17,7 @@ from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import NasInfo
 
 # Purposes bind each ciphertext to its column (see crypto.SecretBox).
-NAS_SECRET = "nas.secret"
+NAS_SECRET = "nas.secret"  # noqa: S105 - a purpose label, not a secret
 NAS_API_PASSWORD = "nas.api_password"  # noqa: S105 - a label, not a password
 
 

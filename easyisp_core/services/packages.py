@@ -51,9 +51,7 @@ class NewPackage(BaseModel):
             self.burst_time,
         )
         if any(v is not None for v in burst) and any(v is None for v in burst):
-            raise ValueError(
-                "burst needs all of: burst download/upload, thresholds and burst time"
-            )
+            raise ValueError("burst needs all of: burst download/upload, thresholds and burst time")
         if self.burst_download is not None and (
             self.burst_download < self.download_speed
             or (self.burst_upload or 0) < self.upload_speed

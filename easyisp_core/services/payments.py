@@ -120,4 +120,3 @@ def renew_from_wallet(
     session.flush()
     session.refresh(customer)
     return RenewalResult(CustomerInfo.of(customer), package.price, customer.expires_at)
-

@@ -45,23 +45,63 @@ def test_every_subcommand_has_help(path: list[str], capsys: pytest.CaptureFixtur
 
 
 def test_a_whole_site_can_be_set_up_from_the_command_line(
-    cli, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    cli,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     assert cli("tenant", "create", "kilimanet", "--display-name", "KilimaNet Ltd") == 0
     assert (
-        cli("user", "create", "grace.kilimanet", "--tenant", "kilimanet", "--role", "ADMIN",
-            "--full-name", "Grace Wanjiru")
+        cli(
+            "user",
+            "create",
+            "grace.kilimanet",
+            "--tenant",
+            "kilimanet",
+            "--role",
+            "ADMIN",
+            "--full-name",
+            "Grace Wanjiru",
+        )
         == 0
     )
     assert (
-        cli("package", "add", "Home 5 Mbps", "--tenant", "kilimanet", "--type", "PPPOE",
-            "--price", "1500", "--down", "5", "--up", "2", "--validity", "1", "--unit", "MONTHS")
+        cli(
+            "package",
+            "add",
+            "Home 5 Mbps",
+            "--tenant",
+            "kilimanet",
+            "--type",
+            "PPPOE",
+            "--price",
+            "1500",
+            "--down",
+            "5",
+            "--up",
+            "2",
+            "--validity",
+            "1",
+            "--unit",
+            "MONTHS",
+        )
         == 0
     )
     assert cli("nas", "add", "hq-ccr", "--tenant", "kilimanet", "--ip", "10.0.0.1") == 0
     assert (
-        cli("customer", "add", "wanjiku", "--tenant", "kilimanet", "--full-name", "Wanjiku Kamau",
-            "--type", "PPPOE", "--phone", "0712 345 678", "--package", "Home 5 Mbps")
+        cli(
+            "customer",
+            "add",
+            "wanjiku",
+            "--tenant",
+            "kilimanet",
+            "--full-name",
+            "Wanjiku Kamau",
+            "--type",
+            "PPPOE",
+            "--phone",
+            "0712 345 678",
+            "--package",
+            "Home 5 Mbps",
+        )
         == 0
     )
     out = capsys.readouterr().out
@@ -73,8 +113,12 @@ def test_a_whole_site_can_be_set_up_from_the_command_line(
     assert [(c["username"], c["phone"], c["account_number"]) for c in customers] == [
         ("wanjiku", "254712345678", "ACC000001")
     ]
-    for listing in (["tenant", "list"], ["user", "list"], ["package", "list", "--tenant",
-                    "kilimanet"], ["nas", "list", "--tenant", "kilimanet"]):
+    for listing in (
+        ["tenant", "list"],
+        ["user", "list"],
+        ["package", "list", "--tenant", "kilimanet"],
+        ["nas", "list", "--tenant", "kilimanet"],
+    ):
         assert cli(*listing, "--json") == 0
         assert len(json.loads(capsys.readouterr().out)) == 1
 
@@ -83,16 +127,35 @@ def test_a_whole_site_can_be_set_up_from_the_command_line(
     ("argv", "message"),
     [
         (["tenant", "create", "Bad Name", "--display-name", "x"], "lower-case letters"),
-        (["customer", "add", "abc", "--tenant", "nowhere", "--full-name", "A", "--type", "PPPOE"],
-         "No tenant named 'nowhere'"),
-        (["tenant", "create", "ok-name", "--display-name", "x", "--config", "{bad"],
-         "not valid JSON"),
-        (["tenant", "create", "ok-name", "--display-name", "x", "--timezone", "Mars/Base"],
-         "unknown time zone"),
+        (
+            [
+                "customer",
+                "add",
+                "abc",
+                "--tenant",
+                "nowhere",
+                "--full-name",
+                "A",
+                "--type",
+                "PPPOE",
+            ],
+            "No tenant named 'nowhere'",
+        ),
+        (
+            ["tenant", "create", "ok-name", "--display-name", "x", "--config", "{bad"],
+            "not valid JSON",
+        ),
+        (
+            ["tenant", "create", "ok-name", "--display-name", "x", "--timezone", "Mars/Base"],
+            "unknown time zone",
+        ),
     ],
 )
 def test_bad_input_exits_non_zero_with_a_one_line_reason(
-    cli, capsys: pytest.CaptureFixture[str], argv: list[str], message: str  # type: ignore[no-untyped-def]
+    cli,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,  # type: ignore[no-untyped-def]
 ) -> None:
     assert cli(*argv) != 0
     err = capsys.readouterr().err.strip()
@@ -113,7 +176,7 @@ def test_db_commands_report_the_revision(cli, capsys: pytest.CaptureFixture[str]
     assert cli("db", "check") == 0
     assert cli("db", "current", "--json") == 0
     out = capsys.readouterr().out
-    state = json.loads(out[out.index("{"):])
+    state = json.loads(out[out.index("{") :])
     assert state["up_to_date"] is True
 
 

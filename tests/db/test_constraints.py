@@ -34,7 +34,9 @@ def test_wallet_balance_is_the_running_sum_of_the_ledger(
     )
     params = {"t": tenant.id, "c": customer.id}
     assert conn.execute(text(insert), {**params, "a": Decimal("100.00")}).scalar() == Decimal("100")
-    assert conn.execute(text(insert), {**params, "a": Decimal("-30.50")}).scalar() == Decimal("69.5")
+    assert conn.execute(text(insert), {**params, "a": Decimal("-30.50")}).scalar() == Decimal(
+        "69.5"
+    )
     balance = conn.execute(
         text("SELECT wallet_balance FROM customers WHERE id = :c"), {"c": customer.id}
     ).scalar()
@@ -70,7 +72,9 @@ def test_the_wallet_cannot_be_overdrawn_edited_or_set_directly(
         params,
     )
     _savepoint_raises(
-        conn, "UPDATE wallet_transactions SET amount = 1000 WHERE customer_id = :c", params,
+        conn,
+        "UPDATE wallet_transactions SET amount = 1000 WHERE customer_id = :c",
+        params,
         "append-only",
     )
     _savepoint_raises(
@@ -242,10 +246,14 @@ def test_updated_at_is_stamped_by_the_database(session: Session) -> None:
     tenant = make_tenant(session)
     conn = session.connection()
     conn.execute(
-        text("UPDATE tenants SET updated_at = '2000-01-01' , created_at = '2000-01-01' WHERE id = :t"),
+        text(
+            "UPDATE tenants SET updated_at = '2000-01-01' , created_at = '2000-01-01' WHERE id = :t"
+        ),
         {"t": tenant.id},
     )
-    conn.execute(text("UPDATE tenants SET display_name = 'Renamed' WHERE id = :t"), {"t": tenant.id})
+    conn.execute(
+        text("UPDATE tenants SET display_name = 'Renamed' WHERE id = :t"), {"t": tenant.id}
+    )
     created, updated = conn.execute(
         text("SELECT created_at, updated_at FROM tenants WHERE id = :t"), {"t": tenant.id}
     ).one()

@@ -47,7 +47,9 @@ def test_duplicate_tenant_name_is_a_conflict(session: Session) -> None:
 
 def test_staff_usernames_are_unique_across_tenants(session: Session) -> None:
     a, b = make_tenant(session), make_tenant(session)
-    create_staff(session, {"tenant": a.name, "username": "grace", "full_name": "G", "role": "ADMIN"})
+    create_staff(
+        session, {"tenant": a.name, "username": "grace", "full_name": "G", "role": "ADMIN"}
+    )
     with pytest.raises(Conflict, match="already taken"):
         create_staff(
             session, {"tenant": b.name, "username": "grace", "full_name": "G", "role": "STAFF"}
