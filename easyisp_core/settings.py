@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     site_key: str | None = None
     default_timezone: str = "Africa/Nairobi"
     log_level: str = "INFO"
+    # Names this site-service process in service_heartbeats (default: hostname:pid).
+    service_instance: str | None = None
 
     @property
     def embedded_pgdata(self) -> Path:

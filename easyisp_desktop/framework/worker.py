@@ -1,0 +1,129 @@
+"""Run blocking work (database, files) off the GUI thread and report back through signals.
+
+A page hands a callable to a WorkerPool and connects to the worker's signals; the slots run
+on the GUI thread because the signals object lives there. Workers never touch widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class Cancelled(Exception):
+    """Raised inside a worker's callable (by raise_if_cancelled) to stop early."""
+
+
+class WorkerSignals(QObject):
+    # The callable's return value; not emitted when the worker was cancelled.
+    result = Signal(object)
+    # The exception the callable raised (with its traceback attached); not emitted when cancelled.
+    error = Signal(object)
+    # (done, message): a count or percentage, and a line for a status bar.
+    progress = Signal(int, str)
+    # Always emitted last, whatever happened.
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """One call of `fn(*args, **kwargs)` on a pool thread.
+
+    Use Worker.controlled(fn) for work that reports progress or stops early: fn then receives
+    the worker and may call report_progress(), is_cancelled() and raise_if_cancelled()."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        # Python keeps the worker alive (WorkerPool holds it until finished); Qt must not
+        # delete it behind the back of a slot that still refers to it.
+        self.setAutoDelete(False)
+        # Created here, on the caller's (GUI) thread, so that emissions from the pool thread
+        # are queued to receivers on the GUI thread.
+        self.signals = WorkerSignals()
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        self._cancelled = threading.Event()
+
+    @classmethod
+    def controlled(cls, fn: Callable[[Worker], Any]) -> Worker:
+        worker = cls(fn)
+        worker._args = (worker,)
+        return worker
+
+    def cancel(self) -> None:
+        """Ask the work to stop; its result and error will no longer be reported."""
+        self._cancelled.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise Cancelled
+
+    def report_progress(self, done: int, message: str = "") -> None:
+        self.signals.progress.emit(done, message)
+
+    def run(self) -> None:  # called by QThreadPool on a pool thread
+        try:
+            if self._cancelled.is_set():
+                return
+            result = self._fn(*self._args, **self._kwargs)
+        except Cancelled:
+            pass
+        except Exception as exc:
+            # Every failure goes to the GUI thread: the page decides between a plain message
+            # (an expected error) and a bug report. Nothing is swallowed here.
+            if not self._cancelled.is_set():
+                self.signals.error.emit(exc)
+        else:
+            if not self._cancelled.is_set():
+                self.signals.result.emit(result)
+        finally:
+            self.signals.finished.emit()
+
+
+class WorkerPool(QObject):
+    """The threads a window runs its workers on, and the workers still running."""
+
+    def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(max_threads)
+        self._active: set[Worker] = set()
+
+    def start(self, worker: Worker) -> Worker:
+        self._active.add(worker)
+        worker.signals.finished.connect(lambda: self._active.discard(worker))
+        self._pool.start(worker)
+        return worker
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        *,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Worker:
+        """Start `fn()` with the given GUI-thread callbacks; returns the worker."""
+        worker = Worker(fn)
+        if on_result is not None:
+            worker.signals.result.connect(on_result)
+        if on_error is not None:
+            worker.signals.error.connect(on_error)
+        return self.start(worker)
+
+    @property
+    def active_count(self) -> int:
+        return len(self._active)
+
+    def cancel_all(self) -> None:
+        for worker in list(self._active):
+            worker.cancel()
+
+    def wait(self, timeout_ms: int = -1) -> bool:
+        """Block until every started worker has returned (at shutdown); False on timeout."""
+        return self._pool.waitForDone(timeout_ms)

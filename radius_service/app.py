@@ -1,0 +1,184 @@
+"""Composition root of the site service: open the database, start the jobs, stop cleanly.
+
+Later slices add the RADIUS listener, the M-Pesa callback server and the router queues here;
+each one is started in run() and stopped in reverse order before the heartbeat row goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections import Counter
+from collections.abc import Callable
+
+from easyisp_core.db.engine import Database, open_database
+from easyisp_core.db.revision import check_schema
+from easyisp_core.settings import Settings
+from radius_service.jobs import Job, run_periodically
+from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
+from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
+from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
+from radius_service.jobs.partitions import PartitionJob
+
+log = logging.getLogger(__name__)
+
+APPLICATION_NAME = "easyisp-service"
+# How long a stop waits for running jobs to finish their current run before cancelling them.
+SHUTDOWN_GRACE_SECONDS = 15.0
+
+
+class SiteService:
+    """The service's lifetime: run() until stop is requested, then shut down in order.
+
+    request_stop() may be called from any thread or a signal handler; `await stop()` requests
+    the stop and waits until run() has finished."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+        partition_interval: float = DEFAULT_PARTITION_INTERVAL,
+        instance: str | None = None,
+    ) -> None:
+        if heartbeat_interval <= 0 or partition_interval <= 0:
+            raise ValueError("job intervals must be positive")
+        self.settings = settings
+        self.heartbeat_interval = heartbeat_interval
+        self.partition_interval = partition_interval
+        self.instance = instance or settings.service_instance
+        # What the service has done so far; sent with every heartbeat.
+        self.counters: Counter[str] = Counter()
+        self.started = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self) -> None:
+        """Open and check the database, run the jobs until stopped, then clean up.
+
+        Raises DatabaseUnavailable or SchemaMismatch (with the fix in user_message) when the
+        database is not fit to serve; nothing is started in that case."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            database = await asyncio.to_thread(self._open_database)
+            try:
+                if not self._stop.is_set():
+                    await self._serve(database)
+            finally:
+                # Disposing the engine (and stopping an embedded server) blocks: not on the loop.
+                await asyncio.to_thread(database.close)
+        finally:
+            self._finished.set()
+
+    def request_stop(self) -> None:
+        """Ask run() to finish. Safe from any thread and from signal handlers."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or loop is running:
+            self._stop.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._stop.set)
+
+    async def stop(self) -> None:
+        """Request the stop and wait until run() has shut everything down."""
+        self.request_stop()
+        if self._loop is not None:
+            await self._finished.wait()
+
+    def _open_database(self) -> Database:
+        database = open_database(self.settings, application_name=APPLICATION_NAME)
+        try:
+            revision = check_schema(database.engine)
+        except BaseException:
+            database.close()
+            raise
+        log.info("database %s at schema %s", database.description, revision)
+        return database
+
+    async def _serve(self, database: Database) -> None:
+        identity = ServiceIdentity.of_this_process(self.instance)
+        heartbeat = HeartbeatJob(
+            database.sessions, identity, self.counters, interval=self.heartbeat_interval
+        )
+        jobs: list[Job] = [
+            heartbeat,
+            PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
+        ]
+        tasks = [
+            asyncio.create_task(run_periodically(job, self._stop, self.counters), name=job.name)
+            for job in jobs
+        ]
+        log.info("site service %s (version %s) started", identity.instance, identity.version)
+        self.started.set()
+        try:
+            await self._stop.wait()
+            log.info("site service %s stopping", identity.instance)
+        finally:
+            await _finish(tasks)
+            # Only after the heartbeat task is done, so no late beat can re-create the row.
+            try:
+                await heartbeat.remove()
+            except Exception:
+                log.warning("could not remove heartbeat row %s", identity.instance, exc_info=True)
+        log.info("site service %s stopped", identity.instance)
+
+
+async def _finish(tasks: list[asyncio.Task[None]]) -> None:
+    """Let each job finish its current run; cancel what outlasts the grace period."""
+    _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+    for task in pending:
+        log.warning(
+            "job %s did not finish in %g s; cancelling it", task.get_name(), SHUTDOWN_GRACE_SECONDS
+        )
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def install_stop_signals(
+    loop: asyncio.AbstractEventLoop, request_stop: Callable[[], None]
+) -> Callable[[], None]:
+    """Route SIGTERM and SIGINT to `request_stop`; returns a function that undoes it."""
+    signals = [signal.SIGTERM, signal.SIGINT]
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, request_stop)
+    except NotImplementedError:
+        # Windows event loops have no add_signal_handler; a plain handler runs between
+        # bytecodes on the main thread and hands the request to the loop thread-safely.
+        previous = {sig: signal.getsignal(sig) for sig in signals}
+        for sig in signals:
+            signal.signal(sig, lambda _signum, _frame: loop.call_soon_threadsafe(request_stop))
+
+        def restore_plain() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore_plain
+
+    def restore_loop() -> None:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    return restore_loop
+
+
+def run_service(
+    settings: Settings, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+) -> int:
+    """Run the site service in this process until SIGTERM/SIGINT; returns the exit code."""
+    service = SiteService(settings, heartbeat_interval=heartbeat_interval)
+
+    async def main() -> None:
+        restore = install_stop_signals(asyncio.get_running_loop(), service.request_stop)
+        try:
+            await service.run()
+        finally:
+            restore()
+
+    asyncio.run(main())
+    return 0
