@@ -17,6 +17,8 @@ from easyisp_core.services.results import CustomerInfo, NasInfo, PackageInfo, Te
 from easyisp_core.services.tenants import create_tenant
 
 _counter = itertools.count(1)
+# Every test staff member gets this password (it passes the password rules).
+PASSWORD = "Test-pass-2026"
 
 
 def unique(prefix: str) -> str:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from easyisp_core.db.embedded import EmbeddedPostgres
@@ -49,8 +50,18 @@ def create_database(admin_url: str, prefix: str, template: str | None = None) ->
 
 
 def drop_database(admin_url: str, name: str) -> None:
+    """Drop the database and the staff login roles it created (roles are server-wide)."""
+    logins: list[str] = []
+    try:
+        with psycopg.connect(database_url(admin_url, name), autocommit=True) as conn:
+            if conn.execute("SELECT to_regclass('public.users')").fetchone() != (None,):
+                logins = [r[0] for r in conn.execute("SELECT username FROM users").fetchall()]
+    except psycopg.OperationalError:
+        pass  # the database is already gone
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for login in logins:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
 
 
 def create_migrated_database(admin_url: str, prefix: str) -> str:

@@ -1,6 +1,7 @@
 """One module per subcommand group; each exposes register(subparsers)."""
 
 from easyisp_cli.commands import (
+    audit,
     console,
     customer,
     db,
@@ -12,4 +13,4 @@ from easyisp_cli.commands import (
     user,
 )
 
-COMMAND_MODULES = [console, service, db, demo, tenant, user, customer, package, nas]
+COMMAND_MODULES = [console, service, db, demo, tenant, user, customer, package, nas, audit]

@@ -28,6 +28,16 @@ def register(sub: Any) -> None:
     )
     check.set_defaults(handler=_check)
 
+    login = db_sub.add_parser(
+        "service-login", help="let the site service log in as easyisp_service with a password"
+    )
+    source = login.add_mutually_exclusive_group()
+    source.add_argument("--password-stdin", action="store_true", help="read it from stdin")
+    source.add_argument(
+        "--generate-password", action="store_true", help="generate one and print it once"
+    )
+    login.set_defaults(handler=_service_login)
+
     partitions = db_sub.add_parser("partitions", help="monthly partitions of sessions/sms_logs")
     part_sub = partitions.add_subparsers(dest="partitions_command", metavar="ACTION", required=True)
     ensure = part_sub.add_parser("ensure", help="create the coming months' partitions now")
@@ -81,6 +91,20 @@ def _check(ctx: CliContext, args: argparse.Namespace) -> int:
     db = ctx.database(check_revision=False)
     current = revision.check_schema(db.engine)  # raises SchemaMismatch with the fix
     print(f"OK: schema at {current} ({db.description}).")
+    return 0
+
+
+def _service_login(ctx: CliContext, args: argparse.Namespace) -> int:
+    from easyisp_cli.passwords import read_password
+    from easyisp_core.passwords import scram_verifier
+    from easyisp_core.repositories.roles import SERVICE_ROLE, RoleRepository
+
+    password, generated = read_password(
+        from_stdin=args.password_stdin, generate=args.generate_password
+    )
+    with ctx.unit_of_work() as session:
+        RoleRepository(session).enable_service_login(scram_verifier(password))
+    print(f"{SERVICE_ROLE} may now log in" + (f"; password: {password}" if generated else "."))
     return 0
 
 

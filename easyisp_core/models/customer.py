@@ -59,7 +59,9 @@ class Customer(TenantScoped, Timestamps, Base):
     account_number: Mapped[str] = mapped_column(String(20))
     username: Mapped[str] = mapped_column(String(64))
     # PPPoE password, needed in clear for CHAP/MS-CHAPv2: AES-GCM encrypted with the site key.
-    password_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    password_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
     full_name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(12))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -41,7 +41,9 @@ class PaymentGateway(TenantScoped, Timestamps, Base):
     # Typed by schemas.gateway_config.MpesaGatewayConfig; secrets never go here.
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # MpesaCredentials as JSON, AES-GCM encrypted with the site key.
-    credentials_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    credentials_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
     callback_token: Mapped[str] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(server_default="true")
 
@@ -67,6 +69,8 @@ class SmsGateway(TenantScoped, Timestamps, Base):
     )
     sender_id: Mapped[str | None] = mapped_column(String(11))
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    credentials_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    credentials_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
     is_default: Mapped[bool] = mapped_column(server_default="false")
     is_active: Mapped[bool] = mapped_column(server_default="true")

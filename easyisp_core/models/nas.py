@@ -29,9 +29,11 @@ class Nas(TenantScoped, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(100))
     ip_address: Mapped[str] = mapped_column(INET)
     # The seed's `secret` (RADIUS shared secret), AES-GCM encrypted with the site key.
-    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
     api_username: Mapped[str | None] = mapped_column(String(100))
-    api_password_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    api_password_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
     api_port: Mapped[int] = mapped_column(server_default="8728")
     api_use_tls: Mapped[bool] = mapped_column(server_default="false")
     coa_port: Mapped[int] = mapped_column(server_default="3799")

@@ -17,6 +17,12 @@ class User(TenantScoped, Timestamps, Base):
     __table_args__ = (
         # Staff usernames double as database login names, so they are unique per server.
         CheckConstraint("username ~ '^[a-z][a-z0-9_.-]{2,39}$'", name="username_format"),
+        # The username is also a PostgreSQL role name: keep clear of system and group roles.
+        CheckConstraint(
+            "username !~ '^(pg_|easyisp_)' AND username NOT IN "
+            "('postgres', 'public', 'none', 'current_user', 'session_user', 'current_role')",
+            name="username_not_reserved",
+        ),
         Index("ix_users_tenant_id_status", "tenant_id", "status"),
     )
 

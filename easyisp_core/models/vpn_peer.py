@@ -28,8 +28,12 @@ class VpnPeer(TenantScoped, Timestamps, Base):
     name: Mapped[str] = mapped_column(String(100))
     public_key: Mapped[str] = mapped_column(String(44))
     # The seed's privateKey, encrypted with the site key.
-    private_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    preshared_key_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    private_key_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
+    preshared_key_enc: Mapped[bytes | None] = mapped_column(
+        LargeBinary, deferred=True, deferred_raiseload=True
+    )
     assigned_ip: Mapped[str] = mapped_column(INET)
     endpoint: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[VpnPeerStatus] = mapped_column(

@@ -1,14 +1,21 @@
-"""Turn the database's constraint violations into errors an operator understands."""
+"""Turn the database's refusals into errors an operator understands."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import Conflict, ValidationFailed
+from easyisp_core.errors import (
+    Conflict,
+    EasyIspError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 
 # constraint name -> (field, message). Unique constraints become Conflict, checks ValidationFailed.
 CONSTRAINT_MESSAGES: dict[str, tuple[str, str]] = {
@@ -35,29 +42,56 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def describe_integrity_error(exc: IntegrityError) -> Conflict | ValidationFailed:
+_PERMISSION_SQLSTATES = {"42501"}  # insufficient_privilege (grants, RLS, our functions)
+_NOT_FOUND_SQLSTATES = {"P0002"}  # no_data_found, raised by our functions
+_INVALID_SQLSTATES = {"22023", "23514", "23502", "22P02", "23503"}
+
+
+def describe_db_error(exc: DBAPIError) -> EasyIspError:
+    """The database refused a statement: say why in the operator's terms."""
     diag = getattr(exc.orig, "diag", None)
     constraint = getattr(diag, "constraint_name", None) or ""
     sqlstate = getattr(exc.orig, "sqlstate", "") or ""
+    detail = (getattr(diag, "message_primary", None) or str(exc.orig)).strip()
     field, message = CONSTRAINT_MESSAGES.get(constraint, ("", ""))
-    if sqlstate == "23505":  # unique_violation
-        return Conflict(
-            f"{field.replace('_', ' ').capitalize()}: {message}."
-            if field
-            else "This record clashes with an existing one."
-        )
+    if sqlstate in _PERMISSION_SQLSTATES:
+        return PermissionDenied(_permission_message(detail))
+    if sqlstate in _NOT_FOUND_SQLSTATES:
+        return NotFound(detail[:1].upper() + detail[1:] + ".")
+    if sqlstate in ("23505", "42710"):  # unique_violation, duplicate_object
+        if field:
+            return Conflict(f"{field.replace('_', ' ').capitalize()}: {message}.")
+        return Conflict(detail[:1].upper() + detail[1:] + ".")
     if field:
         return ValidationFailed({field: message})
-    detail = getattr(diag, "message_primary", None) or str(exc.orig)
-    return ValidationFailed({"record": detail}, f"The database refused this change: {detail}")
+    if sqlstate in _INVALID_SQLSTATES or sqlstate.startswith("22"):
+        return ValidationFailed({"record": detail}, f"The database refused this change: {detail}")
+    raise exc
+
+
+def _permission_message(detail: str) -> str:
+    if detail.startswith("permission denied: "):
+        return (
+            "You do not have permission to do this: "
+            + detail.removeprefix("permission denied: ")
+            + "."
+        )
+    table = re.search(r"(?:table|relation) (\w+)", detail)
+    what = table.group(1).replace("_", " ") if table else "this"
+    return f"You do not have permission to change or see {what}."
+
+
+def describe_integrity_error(exc: IntegrityError) -> EasyIspError:
+    return describe_db_error(exc)
 
 
 @contextmanager
-def translated_integrity_errors(session: Session) -> Iterator[None]:
-    """Flush inside a savepoint so a refused write leaves the unit of work usable."""
+def translated_db_errors(session: Session) -> Iterator[None]:
+    """Flush inside a savepoint so a refused write leaves the unit of work usable, and turn
+    the refusal into an error the operator understands."""
     try:
         with session.begin_nested():
             yield
             session.flush()
-    except IntegrityError as exc:
-        raise describe_integrity_error(exc) from exc
+    except DBAPIError as exc:
+        raise describe_db_error(exc) from exc

@@ -37,26 +37,12 @@ class TenantRepository:
 
     def next_number(self, tenant_id: uuid.UUID, counter: str) -> int:
         """Take the next value of a per-tenant counter; the row lock serialises writers."""
-        value = self.session.execute(
-            text(
-                "INSERT INTO tenant_counters (tenant_id, name, next_value) VALUES (:t, :n, 2) "
-                "ON CONFLICT (tenant_id, name) "
-                "DO UPDATE SET next_value = tenant_counters.next_value + 1 "
-                "RETURNING next_value - 1"
-            ),
-            {"t": tenant_id, "n": counter},
-        ).scalar_one()
-        return int(value)
+        return self.reserve_numbers(tenant_id, counter, 1)
 
     def reserve_numbers(self, tenant_id: uuid.UUID, counter: str, count: int) -> int:
-        """Reserve `count` consecutive numbers (bulk loads); returns the first."""
+        """Reserve `count` consecutive numbers and return the first (bulk loads reserve many)."""
         value = self.session.execute(
-            text(
-                "INSERT INTO tenant_counters (tenant_id, name, next_value) "
-                "VALUES (:t, :n, 1 + :c) ON CONFLICT (tenant_id, name) "
-                "DO UPDATE SET next_value = tenant_counters.next_value + :c "
-                "RETURNING next_value - :c"
-            ),
+            text("SELECT easyisp_next_number(:t, :n, :c)"),
             {"t": tenant_id, "n": counter, "c": count},
         ).scalar_one()
         return int(value)

@@ -14,7 +14,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Customer
 from easyisp_core.models.enums import ConnectionType, CustomerStatus, PackageType
-from easyisp_core.repositories.integrity import translated_integrity_errors
+from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.repositories.tenants import TenantRepository
@@ -96,7 +96,7 @@ def register_customer(
         static_ip=str(new.static_ip) if new.static_ip else None,
         nas_id=nas.id if nas else None,
     )
-    with translated_integrity_errors(session):
+    with translated_db_errors(session):
         session.add(customer)
     session.refresh(customer)
     return CustomerInfo.of(customer), password

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.models import Nas
-from easyisp_core.repositories.integrity import translated_integrity_errors
+from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import NasInfo
@@ -56,6 +56,6 @@ def create_nas(
         location=new.location,
         require_message_authenticator=new.require_message_authenticator,
     )
-    with translated_integrity_errors(session):
+    with translated_db_errors(session):
         session.add(nas)
     return NasInfo.of(nas), secret

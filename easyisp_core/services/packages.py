@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.models import Package
 from easyisp_core.models.enums import PackageType, ValidityUnit
-from easyisp_core.repositories.integrity import translated_integrity_errors
+from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import PackageInfo
@@ -64,6 +64,6 @@ def create_package(session: Session, data: NewPackage | dict[str, Any]) -> Packa
     new = data if isinstance(data, NewPackage) else parse(NewPackage, data)
     tenant = TenantRepository(session).get_by_name(new.tenant)
     package = Package(tenant_id=tenant.id, **new.model_dump(exclude={"tenant"}))
-    with translated_integrity_errors(session):
+    with translated_db_errors(session):
         session.add(package)
     return PackageInfo.of(package)

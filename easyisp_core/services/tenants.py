@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.models import Tenant
 from easyisp_core.models.enums import TenantStatus
-from easyisp_core.repositories.integrity import translated_integrity_errors
+from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.fields import TenantName
 from easyisp_core.schemas.tenant_config import TenantConfig
@@ -35,7 +35,7 @@ def create_tenant(session: Session, data: NewTenant | dict[str, Any]) -> TenantI
         status=new.status,
         config=config.model_dump(mode="json"),
     )
-    with translated_integrity_errors(session):
+    with translated_db_errors(session):
         TenantRepository(session).add(tenant)
     return TenantInfo.of(tenant)
 

@@ -11,14 +11,27 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.errors import Conflict, NotFound, ValidationFailed
-from easyisp_core.models import Customer, Nas, Tenant, WalletTransaction
+from easyisp_core.models import Customer, Tenant, WalletTransaction
 from easyisp_core.repositories.customers import CustomerRepository
-from easyisp_core.services.customers import CUSTOMER_PASSWORD, register_customer
-from easyisp_core.services.nas import NAS_SECRET, create_nas
+from easyisp_core.repositories.secrets import SecretRepository
+from easyisp_core.services.customers import register_customer
+from easyisp_core.services.nas import create_nas
 from easyisp_core.services.payments import record_payment, renew_from_wallet
+from easyisp_core.services.secrets import (
+    RouterSecrets,
+    read_router_secrets,
+    reveal_customer_password,
+)
 from easyisp_core.services.staff import create_staff
 from easyisp_core.services.tenants import create_tenant, update_config
-from tests.factories import make_customer, make_nas, make_package, make_tenant, unique
+from tests.factories import (
+    PASSWORD,
+    make_customer,
+    make_nas,
+    make_package,
+    make_tenant,
+    unique,
+)
 
 
 def test_a_tenant_gets_a_validated_default_configuration(session: Session) -> None:
@@ -47,20 +60,19 @@ def test_duplicate_tenant_name_is_a_conflict(session: Session) -> None:
 
 def test_staff_usernames_are_unique_across_tenants(session: Session) -> None:
     a, b = make_tenant(session), make_tenant(session)
-    create_staff(
-        session, {"tenant": a.name, "username": "grace", "full_name": "G", "role": "ADMIN"}
-    )
+    data = {"tenant": a.name, "username": unique("grace"), "full_name": "G", "role": "ADMIN"}
+    create_staff(session, data, PASSWORD)
     with pytest.raises(Conflict, match="already taken"):
-        create_staff(
-            session, {"tenant": b.name, "username": "grace", "full_name": "G", "role": "STAFF"}
-        )
+        create_staff(session, {**data, "tenant": b.name, "role": "STAFF"}, PASSWORD)
 
 
 def test_staff_role_and_username_are_validated(session: Session) -> None:
     tenant = make_tenant(session)
     with pytest.raises(ValidationFailed) as caught:
         create_staff(
-            session, {"tenant": tenant.name, "username": "Grace W", "full_name": "", "role": "BOSS"}
+            session,
+            {"tenant": tenant.name, "username": "Grace W", "full_name": "", "role": "BOSS"},
+            PASSWORD,
         )
     assert set(caught.value.field_errors) == {"username", "full_name", "role"}
 
@@ -98,11 +110,10 @@ def test_router_secrets_are_stored_encrypted(session: Session, secret_box: Secre
         secret_box,
         {"tenant": tenant.name, "name": "hq", "ip_address": "10.9.9.9", "api_password": "apipw"},
     )
-    nas = session.get(Nas, info.id)
-    assert nas is not None
-    assert secret.encode() not in nas.secret_enc
-    assert secret_box.decrypt(nas.secret_enc, NAS_SECRET) == secret
-    assert nas.require_message_authenticator is True
+    sealed, _api = SecretRepository(session).nas_secrets(info.id)
+    assert secret.encode() not in sealed
+    assert read_router_secrets(session, secret_box, info.id) == RouterSecrets(secret, "apipw")
+    assert info.require_message_authenticator is True
 
 
 def test_two_routers_cannot_share_a_source_address(session: Session, secret_box: SecretBox) -> None:
@@ -141,8 +152,7 @@ def test_a_pppoe_customer_gets_an_encrypted_generated_password(
     stored = session.get(Customer, info.id)
     assert stored is not None
     assert stored.phone == "254712000111"
-    assert stored.password_enc is not None
-    assert secret_box.decrypt(stored.password_enc, CUSTOMER_PASSWORD) == password
+    assert reveal_customer_password(session, secret_box, info.id) == password
     assert stored.search == f"achieng otieno achieng {info.account_number.lower()} 254712000111"
 
 
@@ -255,6 +265,7 @@ def test_renewal_extends_from_the_later_of_now_and_expiry(
     first = renew_from_wallet(session, tenant.name, customer.username, now=now)
     assert first.new_expiry == now + timedelta(days=9)
     assert first.customer.wallet_balance == Decimal("400.00")
+    assert first.customer.expires_at == first.new_expiry
     later = now + timedelta(days=30)
     second = renew_from_wallet(session, tenant.name, customer.username, now=later)
     assert second.new_expiry == later + timedelta(days=7)
