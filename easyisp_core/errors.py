@@ -38,6 +38,10 @@ class ExternalServiceError(EasyIspError):
     """An outside system (Daraja, a router, an SMS gateway) failed or was unreachable."""
 
 
+class LoginRefused(EasyIspError):
+    """The database refused the staff member's credentials (wrong, unknown or suspended)."""
+
+
 class DatabaseUnavailable(EasyIspError):
     """The PostgreSQL server cannot be reached."""
 

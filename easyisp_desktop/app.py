@@ -84,8 +84,12 @@ def run_console(
     argv: Sequence[str] | None = None,
     *,
     prepare: Preparer | None = None,
+    login_hint: str = "",
 ) -> int:
-    """Show the console until its window closes; returns the process exit code."""
+    """Show the console until its window closes; returns the process exit code.
+
+    With EASYISP_DATABASE_URL set (an administrator's own URL) the console connects with it;
+    otherwise each staff member logs in with their own database role."""
     existing = QApplication.instance()
     app = (
         existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
@@ -97,14 +101,32 @@ def run_console(
     # Every database the workers opened, so it is closed even when the window went away
     # before the connection finished (its result signal is then never delivered).
     opened: list[Database] = []
+    notice = ""
 
-    def connect(*, progress: ProgressFn) -> Database:
-        database = connect_database(settings, prepare, progress=progress)
-        opened.append(database)
-        return database
+    if settings.database_url is None:
+        from easyisp_desktop.login import LoginFlow
+
+        flow = LoginFlow(settings, prepare=prepare, hint=login_hint)
+        logged_in = flow.run()
+        if logged_in is None:
+            return 0
+        opened.append(logged_in)
+        notice = flow.notice
+
+        def connect(*, progress: ProgressFn) -> Database:
+            return logged_in
+
+    else:
+
+        def connect(*, progress: ProgressFn) -> Database:
+            database = connect_database(settings, prepare, progress=progress)
+            opened.append(database)
+            return database
 
     window = MainWindow(connect, timezone=settings.default_timezone)
     window.show()
+    if notice:
+        window.statusBar().showMessage(notice, 15_000)
     window.start()
     try:
         code = app.exec()

@@ -902,6 +902,8 @@ def _policies_and_grants() -> list[str]:
         f"GRANT USAGE ON SCHEMA public TO {STAFF}, {SERVICE}",
         f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {STAFF}, {SERVICE}",
         f"GRANT SELECT ON permissions, role_permissions, service_heartbeats TO {STAFF}, {SERVICE}",
+        # Both apps refuse to run against a schema revision they do not know.
+        f"GRANT SELECT ON alembic_version TO {STAFF}, {SERVICE}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON service_heartbeats TO {SERVICE}",
     ]
     not_updatable = "|".join(sorted(NOT_UPDATABLE))

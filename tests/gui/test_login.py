@@ -1,0 +1,218 @@
+"""Logging in as a staff member: real dialog, real database roles, the OS keyring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from easyisp_core.db.engine import make_engine, session_scope
+from easyisp_core.db.profiles import ServerProfile
+from easyisp_core.models.enums import UserStatus
+from easyisp_core.services import staff as staff_service
+from easyisp_core.services.tenants import create_tenant
+from easyisp_core.settings import Settings
+from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
+from easyisp_desktop.login import LoginFlow
+from easyisp_desktop.main_window import MainWindow
+from tests.factories import PASSWORD, unique
+
+TIMEOUT_MS = 30_000
+
+
+class MemoryKeyring(KeyringBackend):
+    """Stands in for the desktop's keyring service (an outside system) during tests."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(GUARD_ENV, "1")
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def staff(fresh_db_url: str) -> dict[str, str]:
+    engine = make_engine(fresh_db_url)
+    names = {"admin": unique("tlogin.admin"), "suspended": unique("tlogin.gone")}
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            tenant = create_tenant(session, {"name": unique("login-isp"), "display_name": "L"})
+            for key, role in (("admin", "ADMIN"), ("suspended", "STAFF")):
+                staff_service.create_staff(
+                    session,
+                    {"tenant": tenant.name, "username": names[key], "full_name": key, "role": role},
+                    PASSWORD,
+                )
+            staff_service.set_status(session, names["suspended"], UserStatus.SUSPENDED)
+    finally:
+        engine.dispose()
+    return names
+
+
+def _profile(db_url: str) -> ServerProfile:
+    url = make_url(db_url)
+    host = str(url.query.get("host") or url.host or "localhost")
+    return ServerProfile(
+        name="test server",
+        embedded=False,
+        host=host,
+        port=url.port or 5432,
+        database=url.database or "postgres",
+        sslmode="disable" if not host.startswith("/") else "prefer",
+    )
+
+
+@pytest.fixture
+def flow(qtbot: QtBot, tmp_path: Path, fresh_db_url: str) -> Iterator[LoginFlow]:
+    profile = _profile(fresh_db_url)
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    from easyisp_core.db.profiles import ProfileStore
+
+    ProfileStore(settings.data_dir / "profiles.json").save(profile)
+    login = LoginFlow(
+        settings, qsettings=QSettings(str(tmp_path / "console.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(login.dialog)
+    login.dialog.server.setCurrentIndex(login.dialog.server.findData(profile.name))
+    login.dialog.show()
+    yield login
+    login.pool.wait(10_000)
+    if login.database is not None:
+        login.database.close()
+
+
+def _log_in(
+    qtbot: QtBot, flow: LoginFlow, username: str, password: str, *, remember: bool = False
+) -> None:
+    flow.dialog.username.setText(username)
+    flow.dialog.password.setText(password)
+    flow.dialog.remember.setChecked(remember)
+    flow.dialog.login_button.click()
+
+
+def test_an_unknown_user_gets_a_plain_message_and_keeps_the_input(
+    qtbot: QtBot, flow: LoginFlow, memory_keyring: Any
+) -> None:
+    _log_in(qtbot, flow, "nobody.here", "whatever-123")
+    qtbot.waitUntil(lambda: flow.dialog.error.text() != "", timeout=TIMEOUT_MS)
+    assert flow.dialog.error.text() == "Wrong username or password."
+    assert flow.dialog.username.text() == "nobody.here"
+    assert flow.dialog.login_button.isEnabled()
+    assert flow.database is None
+
+
+def test_a_suspended_account_is_told_so(
+    qtbot: QtBot, flow: LoginFlow, staff: dict[str, str], memory_keyring: Any
+) -> None:
+    _log_in(qtbot, flow, staff["suspended"], PASSWORD)
+    qtbot.waitUntil(lambda: flow.dialog.error.text() != "", timeout=TIMEOUT_MS)
+    assert "suspended" in flow.dialog.error.text()
+
+
+def test_a_good_login_opens_the_console_as_that_staff_member(
+    qtbot: QtBot,
+    flow: LoginFlow,
+    staff: dict[str, str],
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+) -> None:
+    _log_in(qtbot, flow, staff["admin"], PASSWORD, remember=True)
+    qtbot.waitUntil(
+        lambda: flow.database is not None or flow.dialog.error.text() != "", timeout=TIMEOUT_MS
+    )
+    assert flow.dialog.error.text() == ""
+    database = flow.database
+    assert database is not None
+    assert database.engine.url.username == staff["admin"]
+    # The password went to the OS keyring, and nowhere on disk.
+    assert memory_keyring.items == {("EasyISP:test server", staff["admin"]): PASSWORD}
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.stat().st_size < 1_000_000:
+            assert PASSWORD.encode() not in path.read_bytes(), path
+
+    window = MainWindow(
+        lambda *, progress: database,
+        settings=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(window)
+    window.start()
+    qtbot.waitUntil(lambda: window.dashboard.state != "waiting", timeout=TIMEOUT_MS)
+    assert window.dashboard.state == "figures", window.dashboard.error_message
+    # Row-level security: this admin's console sees exactly one tenant.
+    assert window.dashboard.value_text("tenants") == "1"
+    window.shutdown()
+
+
+def test_a_remembered_password_is_offered_next_time(
+    qtbot: QtBot,
+    tmp_path: Path,
+    fresh_db_url: str,
+    staff: dict[str, str],
+    memory_keyring: MemoryKeyring,
+) -> None:
+    memory_keyring.items[("EasyISP:This PC", staff["admin"])] = "from-the-keyring-1"
+    qsettings = QSettings(str(tmp_path / "again.ini"), QSettings.Format.IniFormat)
+    qsettings.setValue("login/username", staff["admin"])
+    login = LoginFlow(Settings(data_dir=tmp_path / "d2"), qsettings=qsettings)
+    qtbot.addWidget(login.dialog)
+    assert login.dialog.username.text() == staff["admin"]
+    assert login.dialog.password.text() == "from-the-keyring-1"
+    assert login.dialog.remember.isChecked()
+
+
+@pytest.mark.parametrize(
+    ("host", "mode", "warned"),
+    [
+        ("db.example.co.ke", "prefer", True),
+        ("db.example.co.ke", "disable", True),
+        ("db.example.co.ke", "require", True),
+        ("db.example.co.ke", "verify-full", False),
+        ("127.0.0.1", "disable", False),
+    ],
+)
+def test_the_console_warns_about_a_remote_server_without_tls(
+    qtbot: QtBot, tmp_path: Path, host: str, mode: str, warned: bool, memory_keyring: Any
+) -> None:
+    login = LoginFlow(
+        Settings(data_dir=tmp_path / "d3"),
+        qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(login.dialog)
+    dialog = login.dialog
+    dialog.server.setCurrentIndex(dialog.server.findData(""))
+    dialog.host.setText(host)
+    dialog.tls.setCurrentText(mode)
+    assert (dialog.warning.text() != "") is warned
+    assert dialog.profile().url("u", "p").query["sslmode"] == mode
