@@ -85,6 +85,7 @@ def run_console(
     *,
     prepare: Preparer | None = None,
     login_hint: str = "",
+    login_prefill: tuple[str, str] | None = None,
 ) -> int:
     """Show the console until its window closes; returns the process exit code.
 
@@ -106,7 +107,7 @@ def run_console(
     if settings.database_url is None:
         from easyisp_desktop.login import LoginFlow
 
-        flow = LoginFlow(settings, prepare=prepare, hint=login_hint)
+        flow = LoginFlow(settings, prepare=prepare, hint=login_hint, prefill=login_prefill)
         logged_in = flow.run()
         if logged_in is None:
             return 0

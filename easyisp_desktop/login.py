@@ -63,6 +63,7 @@ class LoginFlow:
         hint: str = "",
         credentials: CredentialStore | None = None,
         qsettings: QSettings | None = None,
+        prefill: tuple[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.prepare = prepare
@@ -71,10 +72,14 @@ class LoginFlow:
         self.profiles = ProfileStore(settings.data_dir / "profiles.json")
         self.notice = ""
         last = str(self.qsettings.value("login/username", "") or "")
+        if prefill is not None:
+            last = prefill[0]
         self.dialog = LoginDialog(self.profiles.load(), last_username=last, hint=hint)
         remembered = self.credentials.load(self.dialog.profile().name, last) if last else None
         if remembered:
             self.dialog.set_password(remembered)
+        elif prefill is not None:
+            self.dialog.password.setText(prefill[1])
         self.pool = WorkerPool(self.dialog)
         self.database: Database | None = None
         self.dialog.submitted.connect(self._submit)

@@ -40,6 +40,40 @@ def handler(ctx: CliContext, args: argparse.Namespace) -> int:
             f"The console cannot load Qt ({exc}). Reinstall with {INSTALL_HINT} and check "
             "the system's graphics libraries."
         ) from exc
+    if args.demo and ctx.settings.database_url is None:
+        # This PC's own database: load the demo here, before any window exists, so the login
+        # window can offer the demo administrator's login.
+        prefill, hint = _load_embedded_demo(ctx)
+        return run_console(ctx.settings, login_prefill=prefill, login_hint=hint)
     # The site key is read (or created) here, before any window: it is a file, not a query.
     prepare = demo_preparer(ctx.secret_box()) if args.demo else None
     return run_console(ctx.settings, prepare=prepare)
+
+
+def _load_embedded_demo(ctx: CliContext) -> tuple[tuple[str, str] | None, str]:
+    from easyisp_cli.commands.demo import describe_result, print_progress
+    from easyisp_core.db.profiles import EMBEDDED_PROFILE
+    from easyisp_core.demo import load_demo
+    from easyisp_core.repositories.tenants import TenantRepository
+    from easyisp_desktop.credentials import CredentialStore, KeyringUnavailable
+
+    box = ctx.secret_box()
+    with ctx.unit_of_work() as session:
+        if TenantRepository(session).list():
+            return None, (
+                "Demo data is already loaded on this PC. Log in with a staff login printed when "
+                "it was loaded (the console remembers it if you ticked 'Remember')."
+            )
+        result = load_demo(session, box, progress=print_progress)
+    print(describe_result(result))
+    admin = next(s for s in result.tenants[0].staff if s.role in ("ADMIN", "SUPER_ADMIN"))
+    try:
+        CredentialStore().save(EMBEDDED_PROFILE, admin.username, admin.password)
+        remembered = " It is remembered in this computer's keyring."
+    except KeyringUnavailable:
+        remembered = ""
+    hint = (
+        f"Demo loaded. Log in as {admin.username} ({admin.role.lower().replace('_', ' ')}); "
+        f"the other demo logins are printed in the terminal.{remembered}"
+    )
+    return (admin.username, admin.password), hint

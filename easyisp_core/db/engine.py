@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from easyisp_core.db.embedded import EmbeddedPostgres
+from easyisp_core.db.embedded import APP_DATABASE, EmbeddedPostgres
 from easyisp_core.db.profiles import ServerProfile
 from easyisp_core.db.urls import describe, to_sqlalchemy_url
 from easyisp_core.errors import DatabaseUnavailable, EasyIspError, LoginRefused
@@ -128,7 +128,7 @@ def open_staff_database(
         embedded, admin.embedded = admin.embedded, None  # keep the server, drop the superuser
         admin.close()
         assert embedded is not None
-        socket_url = make_url(embedded.admin_conninfo())
+        socket_url = make_url(embedded.admin_conninfo(APP_DATABASE))
         profile = replace(
             profile,
             host=str(socket_url.query.get("host") or socket_url.host or "localhost"),

@@ -216,3 +216,18 @@ def test_the_console_warns_about_a_remote_server_without_tls(
     dialog.tls.setCurrentText(mode)
     assert (dialog.warning.text() != "") is warned
     assert dialog.profile().url("u", "p").query["sslmode"] == mode
+
+
+def test_the_demo_prefills_its_administrator_login(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: Any
+) -> None:
+    login = LoginFlow(
+        Settings(data_dir=tmp_path / "d4"),
+        qsettings=QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
+        hint="Demo loaded. Log in as owner.kilimanet",
+        prefill=("owner.kilimanet", "Demo-pass-123"),
+    )
+    qtbot.addWidget(login.dialog)
+    assert login.dialog.username.text() == "owner.kilimanet"
+    assert login.dialog.password.text() == "Demo-pass-123"
+    assert not login.dialog.hint.isHidden()
