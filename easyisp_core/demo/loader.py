@@ -47,13 +47,12 @@ from easyisp_core.passwords import generate_password
 from easyisp_core.repositories.bulk import BULK_TABLES, BulkWriter
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.services.customers import ACCOUNT_COUNTER, CUSTOMER_PASSWORD
+from easyisp_core.services.invoices import INVOICE_COUNTER
 from easyisp_core.services.nas import create_nas
 from easyisp_core.services.packages import create_package
 from easyisp_core.services.staff import create_staff
 from easyisp_core.services.tenants import create_tenant
 
-# Per-tenant counter the invoice numbers come from (rules.identifiers.invoice_number).
-INVOICE_COUNTER = "invoice_number"
 MIN_CUSTOMERS = 25
 # Small demos still print a batch for each hotspot plan.
 VOUCHERS_PER_PLAN = office.FIRST_BATCH_SIZE

@@ -25,3 +25,9 @@ class SecretRepository:
         return bytes(row.secret_enc), None if row.api_password_enc is None else bytes(
             row.api_password_enc
         )
+
+    def gateway_credentials(self, table: str, gateway_id: uuid.UUID) -> bytes:
+        value = self.session.execute(
+            text("SELECT easyisp_gateway_credentials(:t, :g)"), {"t": table, "g": gateway_id}
+        ).scalar_one()
+        return bytes(value)

@@ -26,3 +26,17 @@ def parse(model: type[ModelT], data: Any, *, field: str = "") -> ModelT:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc, field)) from exc
+
+
+def parse_parts(*parts: tuple[type[BaseModel], Any, str]) -> list[BaseModel]:
+    """Validate several parts of one form together, so the operator sees every error at once."""
+    results: list[BaseModel] = []
+    errors: dict[str, str] = {}
+    for model, data, field in parts:
+        try:
+            results.append(model.model_validate(data))
+        except ValidationError as exc:
+            errors.update(field_errors(exc, field))
+    if errors:
+        raise ValidationFailed(errors)
+    return results

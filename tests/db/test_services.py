@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,12 @@ from easyisp_core.models import Customer, Tenant, WalletTransaction
 from easyisp_core.repositories.customers import CustomerRepository
 from easyisp_core.repositories.secrets import SecretRepository
 from easyisp_core.services.customers import register_customer
+from easyisp_core.services.gateways import (
+    PAYMENT_CREDENTIALS,
+    create_payment_gateway,
+    create_sms_gateway,
+)
+from easyisp_core.services.invoices import create_invoice
 from easyisp_core.services.nas import create_nas
 from easyisp_core.services.payments import record_payment, renew_from_wallet
 from easyisp_core.services.secrets import (
@@ -297,3 +304,70 @@ def test_customers_page_by_name_with_a_keyset(session: Session, secret_box: Secr
     third = repo.page_by_name(tenant.id, after=(second[-1].full_name, second[-1].id), limit=2)
     assert [c.full_name for c in [*first, *second, *third]] == sorted(names)
     assert repo.count(tenant.id) == 5
+
+
+def test_an_invoice_is_numbered_and_totalled_from_typed_lines(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    customer = make_customer(session, secret_box, tenant)
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    lines = [
+        {"description": "Home 10 Mbps, December", "quantity": "1", "unit_price": "2500"},
+        {"description": "Router installation", "quantity": "0.5", "unit_price": "3333.33"},
+    ]
+    data = {"tenant": tenant.name, "customer": customer.username, "items": lines}
+    first = create_invoice(session, {**data, "tax_rate": "0.16"}, now=now)
+    second = create_invoice(session, data, now=now)
+    assert (first.invoice_no, second.invoice_no) == ("INV-202600001", "INV-202600002")
+    assert first.subtotal == Decimal("4166.67")
+    assert first.tax == Decimal("666.67")
+    assert first.total == Decimal("4833.34")
+    assert second.total == second.subtotal
+
+
+def test_bad_invoice_lines_are_refused_naming_the_line(session: Session) -> None:
+    tenant = make_tenant(session)
+    bad = [{"description": "ok", "quantity": "1", "unit_price": "1"}, {"description": ""}]
+    with pytest.raises(ValidationFailed) as caught:
+        create_invoice(session, {"tenant": tenant.name, "items": bad})
+    assert any(key.startswith("items.1.") for key in caught.value.field_errors)
+
+
+def test_gateway_settings_are_typed_and_credentials_encrypted(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    info = create_payment_gateway(
+        session,
+        secret_box,
+        {
+            "tenant": tenant.name,
+            "name": "Hotspot paybill",
+            "provider": "MPESA_PAYBILL",
+            "purpose": "HOTSPOT",
+            "shortcode": "174379",
+            "config": {"environment": "sandbox"},
+            "credentials": {"consumer_key": "k", "consumer_secret": "s", "passkey": "p"},
+        },
+    )
+    assert info.callback_token is not None
+    assert len(info.callback_token) >= 32
+    sealed = SecretRepository(session).gateway_credentials("payment_gateways", info.id)
+    assert b"passkey" not in sealed
+    assert json.loads(secret_box.decrypt(sealed, PAYMENT_CREDENTIALS))["passkey"] == "p"
+    with pytest.raises(ValidationFailed) as caught:
+        create_sms_gateway(
+            session,
+            secret_box,
+            {
+                "tenant": tenant.name,
+                "name": "SMS",
+                "provider": "ADVANTA",
+                "config": {"base_url": "not a url", "colour": "red"},
+                "credentials": {},
+            },
+        )
+    assert {"config.base_url", "config.colour", "credentials.api_key"} <= set(
+        caught.value.field_errors
+    )
