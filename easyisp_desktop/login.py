@@ -13,10 +13,11 @@ from easyisp_core.db.profiles import ProfileStore, ServerProfile
 from easyisp_core.db.revision import check_schema
 from easyisp_core.settings import Settings
 from easyisp_desktop.credentials import CredentialStore, KeyringUnavailable
+from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.gui_thread_guard import assert_not_gui_thread, install_guard
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 from easyisp_desktop.login_dialog import LoginDialog, LoginRequest
-from easyisp_desktop.main_window import ProgressFn, describe_error
+from easyisp_desktop.main_window import ProgressFn
 
 log = logging.getLogger(__name__)
 

@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import Database, session_scope
-from easyisp_core.errors import EasyIspError
 from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, SiteOverview, site_overview
+from easyisp_desktop.framework.errors import describe_error as describe_error
 from easyisp_desktop.framework.worker import Worker, WorkerPool
+from easyisp_desktop.views.customers import CustomersPage
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +55,6 @@ def load_overview(sessions: sessionmaker[Session], timezone: str) -> SiteOvervie
     """Worker side of the dashboard: one read-only unit of work."""
     with session_scope(sessions) as session:
         return site_overview(session, timezone=timezone)
-
-
-def describe_error(exc: BaseException) -> str:
-    """The message an operator sees for a failure: known errors say what to do, bugs say so."""
-    if isinstance(exc, EasyIspError):
-        return exc.user_message
-    if isinstance(exc, DBAPIError):
-        detail = str(exc.orig or exc).strip().splitlines()[0]
-        return (
-            f"The database stopped answering ({detail}). "
-            "Check that it is running and reachable, then press Retry."
-        )
-    log.error("unexpected error in the console", exc_info=exc)
-    return (
-        f"Something went wrong that EasyISP did not expect ({type(exc).__name__}: {exc}). "
-        "Please report it together with the log."
-    )
 
 
 def format_money(amount: Decimal) -> str:
@@ -218,6 +201,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.dashboard = DashboardPage(timezone)
+        self.customers: CustomersPage | None = None
         self._add_page("Dashboard", self.dashboard)
         self.navigation.setCurrentRow(0)
 
@@ -287,11 +271,19 @@ class MainWindow(QMainWindow):
     def _on_connected(self, database: Database) -> None:
         self._connecting = False
         self._database = database
+        self._add_data_pages(database)
         self.database_label.setText(f"Database: {database.description}")
         self.statusBar().clearMessage()
         self.dashboard.show_waiting("Loading the site overview…")
         self.refresh()
         self._refresh_timer.start()
+
+    def _add_data_pages(self, database: Database) -> None:
+        """The entity pages, once there is a database to read them from."""
+        if self.customers is not None:
+            return
+        self.customers = CustomersPage(database.sessions, self.workers, self._settings)
+        self._add_page("Customers", self.customers)
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         self._connecting = False

@@ -39,10 +39,13 @@ class Customer(TenantScoped, Timestamps, Base):
         CheckConstraint(
             "connection_type <> 'STATIC' OR static_ip IS NOT NULL", name="static_needs_ip"
         ),
-        Index("ix_customers_tenant_id_status", "tenant_id", "status"),
         Index("ix_customers_username", "username"),
         Index("ix_customers_tenant_id_full_name_id", "tenant_id", "full_name", "id"),
-        Index("ix_customers_tenant_id_expires_at", "tenant_id", "expires_at"),
+        # Keyset paging of the console's customer list: every sortable column, id as tiebreak.
+        Index("ix_customers_tenant_id_expires_at_id", "tenant_id", "expires_at", "id"),
+        # Also the seed's (tenant_id, status) filter index.
+        Index("ix_customers_tenant_id_status_id", "tenant_id", "status", "id"),
+        Index("ix_customers_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_customers_tenant_id_phone", "tenant_id", "phone"),
         Index("ix_customers_mac_address", "mac_address"),
         Index("ix_customers_static_ip", "static_ip"),

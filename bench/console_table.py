@@ -1,0 +1,78 @@
+"""Time the console's customers table queries on a big demo database.
+
+    EASYISP_DATABASE_URL=postgresql://postgres@127.0.0.1/easyisp_bench_console \\
+        .venv/bin/python bench/console_table.py
+
+Load the database first (kept): bench/demo_bulk.py --customers 1000000 --database
+easyisp_bench_console --keep. Measures what the table model's workers run (the list
+repository, one session per read) for the tenant with the most customers: time to first
+page (count + page), filter-as-you-type per keystroke (p50/p95), sort by each column, jump
+to the last row (the first page in reverse order), and this process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from easyisp_core.db.engine import make_engine, session_scope
+from easyisp_core.repositories.customer_list import (
+    SORT_COLUMNS,
+    CustomerListQuery,
+    CustomerListRepository,
+)
+
+WORDS = ["wanjiru", "kamau", "otieno", "0712 3", "user0001", "achieng o", "mwangi j"]
+
+
+def main() -> int:
+    url = os.environ["EASYISP_DATABASE_URL"]
+    engine = make_engine(url, application_name="easyisp-bench")
+    sessions = sessionmaker(engine)
+    with engine.connect() as conn:
+        tenant_id, size = conn.execute(
+            text("SELECT tenant_id, count(*) FROM customers GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+        ).one()
+    print(f"{engine.url.database}: tenant with {size:,} customers")
+
+    def timed(query: CustomerListQuery) -> float:
+        started = time.perf_counter()
+        with session_scope(sessions) as session:
+            CustomerListRepository(session).first_page(query, 100)
+        return (time.perf_counter() - started) * 1000
+
+    timed(CustomerListQuery(tenant_id=tenant_id))  # warm the pool and the cache
+    first = [timed(CustomerListQuery(tenant_id=tenant_id)) for _ in range(5)]
+    print(f"first page (count + 100 rows): median {statistics.median(first):.1f} ms")
+
+    keystrokes: list[float] = []
+    for word in WORDS:
+        for end in range(1, len(word) + 1):
+            keystrokes.append(timed(CustomerListQuery(text=word[:end], tenant_id=tenant_id)))
+    keystrokes.sort()
+    p95 = keystrokes[int(len(keystrokes) * 0.95) - 1]
+    print(
+        f"filter, {len(keystrokes)} keystrokes: p50 {statistics.median(keystrokes):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {keystrokes[-1]:.1f} ms"
+    )
+    for sort in SORT_COLUMNS:
+        asc = timed(CustomerListQuery(sort=sort, tenant_id=tenant_id))
+        desc = timed(CustomerListQuery(sort=sort, descending=True, tenant_id=tenant_id))
+        print(f"sort by {sort:<15} asc {asc:8.1f} ms   desc (= jump to last row) {desc:8.1f} ms")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak_mb:.0f} MB")
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

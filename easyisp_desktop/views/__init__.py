@@ -1,0 +1,1 @@
+"""One module per entity page, each a short declaration over the framework."""

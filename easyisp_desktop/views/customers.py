@@ -1,0 +1,100 @@
+"""The Customers page: which columns, how they read, and where the rows come from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+from sqlalchemy.orm import Session, sessionmaker
+
+from easyisp_core.db.engine import session_scope
+from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerRow
+from easyisp_core.repositories.query_cancel import QueryCanceller
+from easyisp_core.services.customer_list import first_customer_page, next_customer_page
+from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
+from easyisp_desktop.framework.table_page import TablePage
+from easyisp_desktop.framework.worker import WorkerPool
+
+
+def format_phone(phone: str | None) -> str:
+    """254712345678 → 0712 345 678, the way Kenyans write a mobile number."""
+    if not phone:
+        return ""
+    if phone.startswith("254") and len(phone) == 12:
+        local = "0" + phone[3:]
+        return f"{local[:4]} {local[4:7]} {local[7:]}"
+    return phone
+
+
+def format_kes(amount: Decimal | None) -> str:
+    return "" if amount is None else f"KES {amount:,.2f}"
+
+
+def format_date(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def format_status(status: str) -> str:
+    return status.capitalize()
+
+
+COLUMNS = (
+    Column("account_number", "Account no.", sort_key="account_number"),
+    Column("full_name", "Name", sort_key="full_name"),
+    Column("username", "Username", sort_key="username"),
+    Column("phone", "Phone", format_phone),
+    Column("package_name", "Package"),
+    Column("status", "Status", format_status, sort_key="status"),
+    Column("expires_at", "Expires", format_date, sort_key="expires_at"),
+    Column("wallet_balance", "Balance", format_kes, alignment=RIGHT),
+)
+
+
+class CustomerSource:
+    """Pages of customers, one short read-only session each (on a worker thread)."""
+
+    def __init__(self, sessions: sessionmaker[Session], tenant_id: uuid.UUID | None = None) -> None:
+        self.sessions = sessions
+        self.tenant_id = tenant_id
+
+    def _query(self, query: TableQuery) -> CustomerListQuery:
+        return CustomerListQuery(query.sort, query.descending, query.text, self.tenant_id)
+
+    def first(self, query: TableQuery, limit: int, canceller: QueryCanceller) -> Page:
+        with session_scope(self.sessions) as session, canceller.attached(session):
+            page = first_customer_page(session, self._query(query), limit)
+        return Page(page.rows, page.count, page.dense)
+
+    def after(
+        self, query: TableQuery, last: Any, limit: int, token: Any, canceller: QueryCanceller
+    ) -> Sequence[CustomerRow]:
+        with session_scope(self.sessions) as session, canceller.attached(session):
+            return next_customer_page(session, self._query(query), last, limit, dense=bool(token))
+
+
+class CustomersPage(TablePage):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        workers: WorkerPool,
+        settings: QSettings,
+        *,
+        tenant_id: uuid.UUID | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            title="Customers",
+            columns=COLUMNS,
+            source=CustomerSource(sessions, tenant_id),
+            workers=workers,
+            settings=settings,
+            settings_key="customers",
+            nouns=("customer", "customers"),
+            default_sort="full_name",
+            parent=parent,
+        )
