@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, SiteOverview, site_overview
+from easyisp_core.services.identity import SessionIdentity, current_identity
 from easyisp_desktop.framework.errors import describe_error as describe_error
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
@@ -49,6 +50,12 @@ class Connector(Protocol):
     """Opens the database (in a worker), reporting each step to `progress`."""
 
     def __call__(self, *, progress: ProgressFn) -> Database: ...
+
+
+def load_identity(sessions: sessionmaker[Session]) -> SessionIdentity:
+    """Worker side: who is logged in and what they may do."""
+    with session_scope(sessions) as session:
+        return current_identity(session)
 
 
 def load_overview(sessions: sessionmaker[Session], timezone: str) -> SiteOverview:
@@ -215,6 +222,9 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self._splitter)
         self.setCentralWidget(central)
 
+        self.identity: SessionIdentity | None = None
+        self.user_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.user_label)
         self.database_label = QLabel("Database: not connected")
         self.service_label = QLabel("Site service: unknown")
         self.statusBar().addPermanentWidget(self.service_label)
@@ -271,18 +281,34 @@ class MainWindow(QMainWindow):
     def _on_connected(self, database: Database) -> None:
         self._connecting = False
         self._database = database
-        self._add_data_pages(database)
+        self.workers.run(
+            partial(load_identity, database.sessions),
+            on_result=self._on_identity,
+            on_error=self._on_identity_failed,
+        )
         self.database_label.setText(f"Database: {database.description}")
         self.statusBar().clearMessage()
         self.dashboard.show_waiting("Loading the site overview…")
         self.refresh()
         self._refresh_timer.start()
 
-    def _add_data_pages(self, database: Database) -> None:
-        """The entity pages, once there is a database to read them from."""
-        if self.customers is not None:
+    def _on_identity(self, identity: SessionIdentity) -> None:
+        self.identity = identity
+        self.user_label.setText(identity.label)
+        if self._database is not None:
+            self._add_data_pages(self._database, identity)
+
+    def _on_identity_failed(self, exc: BaseException) -> None:
+        self.user_label.setText("User: unknown")
+        self.statusBar().showMessage(describe_error(exc), 15_000)
+
+    def _add_data_pages(self, database: Database, identity: SessionIdentity) -> None:
+        """The entity pages this user may see, once there is a database to read them from."""
+        if self.customers is not None or not identity.may("customers.read"):
             return
-        self.customers = CustomersPage(database.sessions, self.workers, self._settings)
+        self.customers = CustomersPage(
+            database.sessions, self.workers, self._settings, tenant_id=identity.tenant_id
+        )
         self._add_page("Customers", self.customers)
 
     def _on_connect_failed(self, exc: BaseException) -> None:

@@ -98,3 +98,5 @@ class CustomersPage(TablePage):
             default_sort="full_name",
             parent=parent,
         )
+        # The tenant the list is limited to (None: all the login may see, e.g. a DB admin).
+        self.tenant_id = tenant_id

@@ -172,6 +172,41 @@ def test_a_good_login_opens_the_console_as_that_staff_member(
     assert window.dashboard.state == "figures", window.dashboard.error_message
     # Row-level security: this admin's console sees exactly one tenant.
     assert window.dashboard.value_text("tenants") == "1"
+    # The status bar says who is logged in; the Customers page is offered to an admin.
+    qtbot.waitUntil(lambda: window.identity is not None, timeout=TIMEOUT_MS)
+    assert window.user_label.text().startswith(f"{staff['admin']} (admin) · ")
+    assert window.customers is not None
+    assert window.customers.tenant_id == window.identity.tenant_id  # type: ignore[union-attr]
+    window.shutdown()
+
+
+def test_pages_follow_the_users_permissions(
+    qtbot: QtBot,
+    flow: LoginFlow,
+    staff: dict[str, str],
+    fresh_db_url: str,
+    memory_keyring: Any,
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(fresh_db_url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            staff_service.set_permissions(session, staff["admin"], [], ["customers.read"])
+    finally:
+        engine.dispose()
+    _log_in(qtbot, flow, staff["admin"], PASSWORD)
+    qtbot.waitUntil(lambda: flow.database is not None, timeout=TIMEOUT_MS)
+    database = flow.database
+    assert database is not None
+    window = MainWindow(
+        lambda *, progress: database,
+        settings=QSettings(str(tmp_path / "window2.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(window)
+    window.start()
+    qtbot.waitUntil(lambda: window.identity is not None, timeout=TIMEOUT_MS)
+    assert not window.identity.may("customers.read")  # type: ignore[union-attr]
+    assert window.customers is None
     window.shutdown()
 
 
