@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Names this site-service process in service_heartbeats (default: hostname:pid).
     service_instance: str | None = None
+    # Where the site service answers RADIUS authentication ("off" to disable).
+    radius_auth_addr: str = "0.0.0.0:1812"
 
     @property
     def embedded_pgdata(self) -> Path:

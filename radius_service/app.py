@@ -1,7 +1,8 @@
-"""Composition root of the site service: open the database, start the jobs, stop cleanly.
+"""Composition root of the site service: open the database, start the jobs and the RADIUS
+auth listener, stop cleanly.
 
-Later slices add the RADIUS listener, the M-Pesa callback server and the router queues here;
-each one is started in run() and stopped in reverse order before the heartbeat row goes.
+Later slices add accounting, the M-Pesa callback server and the router queues here; each one
+is started in run() and stopped in reverse order before the heartbeat row goes.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ import logging
 import signal
 from collections import Counter
 from collections.abc import Callable
+from typing import Literal
 
+from easyisp_core.crypto import SecretBox, load_or_create_site_key
 from easyisp_core.db.engine import Database, open_database
 from easyisp_core.db.revision import check_schema
+from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
 from radius_service.jobs.partitions import PartitionJob
+from radius_service.radius.auth import AccessRequestHandler
+from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +47,20 @@ class SiteService:
         heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
         partition_interval: float = DEFAULT_PARTITION_INTERVAL,
         instance: str | None = None,
+        radius_auth_addr: Address | None = None,
+        secret_box: SecretBox | None = None,
     ) -> None:
+        """`radius_auth_addr` None runs without the RADIUS auth listener (the jobs only)."""
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
         self.heartbeat_interval = heartbeat_interval
         self.partition_interval = partition_interval
         self.instance = instance or settings.service_instance
+        self.radius_auth_addr = radius_auth_addr
+        self._secret_box = secret_box
+        # The running listener (its bound address is in .address), once started.
+        self.radius_auth: RadiusAuthServer | None = None
         # What the service has done so far; sent with every heartbeat.
         self.counters: Counter[str] = Counter()
         self.started = asyncio.Event()
@@ -113,12 +126,16 @@ class SiteService:
             asyncio.create_task(run_periodically(job, self._stop, self.counters), name=job.name)
             for job in jobs
         ]
+        radius = await self._start_radius(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()
         try:
             await self._stop.wait()
             log.info("site service %s stopping", identity.instance)
         finally:
+            if radius is not None:
+                # First, so requests in progress still answer while the database is open.
+                await radius.stop()
             await _finish(tasks)
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
@@ -126,6 +143,42 @@ class SiteService:
             except Exception:
                 log.warning("could not remove heartbeat row %s", identity.instance, exc_info=True)
         log.info("site service %s stopped", identity.instance)
+
+    async def _start_radius(self, database: Database) -> RadiusAuthServer | None:
+        """Bind the auth listener; a busy port is logged and counted, not fatal, so the
+        payment and maintenance jobs keep running while the operator frees it."""
+        if self.radius_auth_addr is None:
+            return None
+        box = self._secret_box or _site_secret_box(self.settings)
+
+        def load_clients() -> list[NasClient]:
+            with database.sessions() as session:
+                return load_nas_clients(session, box)
+
+        server = RadiusAuthServer(
+            self.radius_auth_addr,
+            AccessRequestHandler(database.sessions, box),
+            load_clients=load_clients,
+            counters=self.counters,
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            self.counters["radius.auth.bind_failed"] += 1
+            log.error(
+                "RADIUS auth cannot listen on %s:%d (%s); running without it",
+                *self.radius_auth_addr,
+                exc.strerror or exc,
+            )
+            await server.stop()
+            return None
+        self.radius_auth = server
+        return server
+
+
+def _site_secret_box(settings: Settings) -> SecretBox:
+    key = settings.site_key or load_or_create_site_key(settings.resolved_site_key_file)
+    return SecretBox.from_encoded(key)
 
 
 async def _finish(tasks: list[asyncio.Task[None]]) -> None:
@@ -168,10 +221,27 @@ def install_stop_signals(
 
 
 def run_service(
-    settings: Settings, *, heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL
+    settings: Settings,
+    *,
+    heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
+    radius_auth_addr: Address | Literal["env"] | None = "env",
+    secret_box: SecretBox | None = None,
 ) -> int:
-    """Run the site service in this process until SIGTERM/SIGINT; returns the exit code."""
-    service = SiteService(settings, heartbeat_interval=heartbeat_interval)
+    """Run the site service in this process until SIGTERM/SIGINT; returns the exit code.
+
+    `radius_auth_addr` "env" takes Settings.radius_auth_addr (EASYISP_RADIUS_AUTH_ADDR); None
+    turns the listener off."""
+    address = (
+        auth_address(settings.radius_auth_addr)
+        if isinstance(radius_auth_addr, str)
+        else radius_auth_addr
+    )
+    service = SiteService(
+        settings,
+        heartbeat_interval=heartbeat_interval,
+        radius_auth_addr=address,
+        secret_box=secret_box,
+    )
 
     async def main() -> None:
         restore = install_stop_signals(asyncio.get_running_loop(), service.request_stop)

@@ -9,8 +9,21 @@ from easyisp_cli.commands import (
     nas,
     package,
     service,
+    simulate,
     tenant,
     user,
 )
 
-COMMAND_MODULES = [console, service, db, demo, tenant, user, customer, package, nas, audit]
+COMMAND_MODULES = [
+    console,
+    service,
+    db,
+    demo,
+    tenant,
+    user,
+    customer,
+    package,
+    nas,
+    audit,
+    simulate,
+]

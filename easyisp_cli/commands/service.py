@@ -23,6 +23,14 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="seconds between heartbeats the console watches (default 10)",
     )
+    parser.add_argument(
+        "--radius-auth-addr",
+        type=_address,
+        default="env",
+        metavar="HOST:PORT",
+        help="where the RADIUS authentication listener binds, or 'off' (default "
+        "$EASYISP_RADIUS_AUTH_ADDR, else 0.0.0.0:1812)",
+    )
     parser.set_defaults(handler=handler)
 
 
@@ -39,7 +47,21 @@ def handler(ctx: CliContext, args: argparse.Namespace) -> int:
     # The schema check goes through alembic, whose INFO lines mean nothing to an operator.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     interval = args.heartbeat_interval or DEFAULT_INTERVAL
-    return run_service(ctx.settings, heartbeat_interval=interval)
+    return run_service(
+        ctx.settings,
+        heartbeat_interval=interval,
+        radius_auth_addr=args.radius_auth_addr,
+        secret_box=ctx.secret_box(),
+    )
+
+
+def _address(value: str) -> tuple[str, int] | None:
+    from radius_service.radius.listener import parse_address
+
+    try:
+        return parse_address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_seconds(value: str) -> float:

@@ -26,6 +26,8 @@ def service_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EASYISP_")}
     # A private data dir: the service must not touch the developer's real site files.
     env["EASYISP_DATA_DIR"] = str(data_dir)
+    # These tests are about the service's life cycle; the RADIUS tests bind their own ports.
+    env["EASYISP_RADIUS_AUTH_ADDR"] = "off"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 

@@ -1,0 +1,68 @@
+"""`easyisp simulate nas`: act as a MikroTik router and send one Access-Request."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from easyisp_cli.context import CliContext
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("simulate", help="simulated peers of the site service")
+    peers = parser.add_subparsers(dest="peer", required=True)
+    nas = peers.add_parser(
+        "nas",
+        help="send one Access-Request like a MikroTik router and print the reply",
+        description="Log a subscriber in through a RADIUS server the way RouterOS does "
+        "(Message-Authenticator on, Calling-Station-Id AA:BB:CC:DD:EE:FF). Exit code 0 on "
+        "Access-Accept, 1 on Access-Reject, 2 when no valid reply came.",
+    )
+    nas.add_argument("--server", required=True, type=_server, metavar="HOST:PORT")
+    nas.add_argument("--secret", required=True, help="the router's RADIUS shared secret")
+    nas.add_argument("--user", required=True, help="User-Name (a MAC for --method mac)")
+    nas.add_argument("--password", default="", help="the subscriber's password")
+    nas.add_argument("--method", choices=["pap", "chap", "mschapv2", "mac"], default="pap")
+    nas.add_argument(
+        "--service",
+        choices=["pppoe", "hotspot"],
+        default=None,
+        help="pppoe (default) or hotspot (default for --method mac)",
+    )
+    nas.add_argument("--mac", default=None, help="Calling-Station-Id (default AA:BB:CC:DD:EE:FF)")
+    nas.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS")
+    nas.set_defaults(handler=handle_nas)
+
+
+def handle_nas(ctx: CliContext, args: argparse.Namespace) -> int:
+    # Imported here so the other commands never load pyrad.
+    from radius_service.simulator.nas import DEFAULT_MAC, NasSimulator, ReplyRejected
+
+    simulator = NasSimulator(
+        args.server,
+        args.secret.encode("utf-8"),
+        calling_station_id=args.mac or DEFAULT_MAC,
+        timeout=args.timeout,
+    )
+    try:
+        reply = simulator.login(args.user, args.password, method=args.method, service=args.service)
+    except ReplyRejected as exc:
+        print(f"the reply failed a router's checks: {exc}")
+        return 2
+    if reply is None:
+        print(f"no reply from {args.server[0]}:{args.server[1]} within {args.timeout:g} s")
+        return 2
+    ctx.emit(reply.summary())
+    return 0 if reply.accepted else 1
+
+
+def _server(value: str) -> tuple[str, int]:
+    from radius_service.radius.listener import parse_address
+
+    try:
+        address = parse_address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if address is None:
+        raise argparse.ArgumentTypeError("give the server as HOST:PORT")
+    return address

@@ -1,0 +1,196 @@
+"""Use cases behind an Access-Request: the RADIUS clients with their secrets, the account a login
+names (as the views rules.radius_auth decides on), the tenant's policy, voucher redemption.
+
+Every function takes the caller's session and never commits: the server opens one transaction
+per request, so a voucher is only marked USED together with the Accept that spends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from easyisp_core.crypto import SecretBox, SecretDecryptionFailed
+from easyisp_core.repositories.radius import (
+    PackageRow,
+    RadiusRepository,
+    SubscriberRow,
+    VoucherRow,
+)
+from easyisp_core.rules.radius_auth import PackageView, SubscriberView, TenantPolicy, VoucherView
+from easyisp_core.rules.rate_limit import RateLimitSpec
+from easyisp_core.schemas.tenant_config import TenantConfig
+from easyisp_core.services.nas import NAS_SECRET
+
+log = logging.getLogger(__name__)
+
+# Sessions silent for longer than this do not count against the simultaneous-use limit.
+DEFAULT_INTERIM_INTERVAL = 300
+STALE_GRACE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class NasClient:
+    """A router allowed to talk to the RADIUS server, with its shared secret in clear."""
+
+    nas_id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    ip_address: str
+    secret: bytes
+    require_message_authenticator: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberAccount:
+    customer_id: uuid.UUID
+    password_enc: bytes | None
+    view: SubscriberView
+
+
+@dataclass(frozen=True, slots=True)
+class VoucherAccount:
+    voucher_id: uuid.UUID
+    view: VoucherView
+
+
+def load_nas_clients(session: Session, box: SecretBox) -> list[NasClient]:
+    """Every router with a readable secret; one whose secret does not decrypt (another site
+    key) is left out and logged, so it is dropped like an unknown client."""
+    clients: list[NasClient] = []
+    for row in RadiusRepository(session).nas_clients():
+        try:
+            secret = box.decrypt(row.secret_enc, NAS_SECRET)
+        except SecretDecryptionFailed:
+            log.error("router %s (%s): its RADIUS secret does not decrypt", row.name, row.nas_id)
+            continue
+        clients.append(
+            NasClient(
+                row.nas_id,
+                row.tenant_id,
+                row.name,
+                row.ip_address,
+                secret.encode("utf-8"),
+                row.require_message_authenticator,
+            )
+        )
+    return clients
+
+
+def tenant_policy(session: Session, tenant_id: uuid.UUID) -> TenantPolicy:
+    raw = RadiusRepository(session).tenant_config(tenant_id) or {}
+    try:
+        config = TenantConfig.model_validate(raw)
+    except ValidationError:
+        # The console validates before saving; a bad row must not lock every subscriber out.
+        log.error("tenant %s: invalid config, using the defaults for RADIUS", tenant_id)
+        config = TenantConfig()
+    return policy_from_config(config)
+
+
+def policy_from_config(
+    config: TenantConfig, *, interim_interval: int = DEFAULT_INTERIM_INTERVAL
+) -> TenantPolicy:
+    """TenantConfig.expired names its fields for the console; TenantPolicy for the rules."""
+    return TenantPolicy(
+        accept_expired_into_pool=config.expired.accept_into_expired_pool,
+        expired_address_list=config.expired.expired_address_list,
+        expired_pool=config.expired.expired_pool_name,
+        interim_interval=interim_interval,
+        timezone=ZoneInfo(config.timezone),
+    )
+
+
+def package_view(row: PackageRow) -> PackageView:
+    return PackageView(
+        rate_limit=RateLimitSpec(
+            download_mbps=row.download_speed,
+            upload_mbps=row.upload_speed,
+            burst_download_mbps=row.burst_download,
+            burst_upload_mbps=row.burst_upload,
+            burst_threshold_download_mbps=row.burst_threshold_download,
+            burst_threshold_upload_mbps=row.burst_threshold_upload,
+            burst_time_seconds=row.burst_time,
+            priority=row.priority,
+        ),
+        validity_value=row.validity_value,
+        validity_unit=row.validity_unit,
+        session_time=row.session_time,
+        data_cap_bytes=row.data_cap_bytes,
+        shared_users=row.shared_users,
+        address_pool=row.address_pool,
+    )
+
+
+def _subscriber_account(row: SubscriberRow) -> SubscriberAccount:
+    view = SubscriberView(
+        username=row.username,
+        status=row.status,
+        connection_type=row.connection_type,
+        expires_at=row.expires_at,
+        package=None if row.package is None else package_view(row.package),
+        mac_address=row.mac_address,
+        static_ip=row.static_ip,
+    )
+    return SubscriberAccount(row.customer_id, row.password_enc, view)
+
+
+def _voucher_account(row: VoucherRow) -> VoucherAccount:
+    view = VoucherView(
+        code=row.code,
+        status=row.status,
+        package=package_view(row.package),
+        valid_until=row.valid_until,
+        expires_at=row.expires_at,
+    )
+    return VoucherAccount(row.voucher_id, view)
+
+
+def find_subscriber(
+    session: Session, tenant_id: uuid.UUID, username: str
+) -> SubscriberAccount | None:
+    row = RadiusRepository(session).subscriber_by_username(tenant_id, username)
+    return None if row is None else _subscriber_account(row)
+
+
+def find_subscriber_by_mac(
+    session: Session, tenant_id: uuid.UUID, mac: str
+) -> SubscriberAccount | None:
+    """The one customer bound to `mac`; None when none is, or when several are (a MAC login
+    cannot tell them apart, so it must not pick one)."""
+    rows = RadiusRepository(session).subscribers_by_mac(tenant_id, mac)
+    return _subscriber_account(rows[0]) if len(rows) == 1 else None
+
+
+def find_voucher(session: Session, tenant_id: uuid.UUID, code: str) -> VoucherAccount | None:
+    row = RadiusRepository(session).voucher_by_code(tenant_id, code)
+    return None if row is None else _voucher_account(row)
+
+
+def open_sessions(
+    session: Session, tenant_id: uuid.UUID, username: str, policy: TenantPolicy, now: datetime
+) -> int:
+    stale_after = timedelta(seconds=2 * policy.interim_interval) + STALE_GRACE
+    return RadiusRepository(session).open_session_count(
+        tenant_id, username, now=now, stale_after=stale_after
+    )
+
+
+def redeem_voucher(
+    session: Session,
+    voucher_id: uuid.UUID,
+    *,
+    used_at: datetime,
+    expires_at: datetime,
+    mac: str | None,
+) -> bool:
+    """Mark the voucher USED from now; False when another login got there first."""
+    return RadiusRepository(session).mark_voucher_used(
+        voucher_id, used_at=used_at, expires_at=expires_at, mac=mac
+    )

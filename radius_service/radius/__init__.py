@@ -1,0 +1,1 @@
+"""The RADIUS server: UDP listener, clients, packet codec and the Access-Request stage."""
