@@ -201,3 +201,21 @@ def test_the_digest_is_plain_sha256_of_the_documented_fields(site: SecuritySite)
         ).fetchone()
     assert row is not None
     assert hashlib.sha256(row[0].encode()).digest() == bytes(row[1])
+
+
+def test_staff_cannot_switch_the_audit_off_with_the_bulk_load_setting(
+    site: SecuritySite,
+) -> None:
+    with site.connect("STAFF", autocommit=True) as cashier, _superuser(site) as conn:
+        before = conn.execute(
+            "SELECT count(*) FROM audit_logs WHERE action = 'PAYMENT_CREATE'"
+        ).fetchone()[0]  # type: ignore[index]
+        cashier.execute("SET easyisp.bulk_load = 'on'")
+        cashier.execute(
+            "SELECT easyisp_record_payment(%s, 50, 'CASH', NULL, 'quiet')",
+            (site.a.ids["customer"],),
+        )
+        after = conn.execute(
+            "SELECT count(*) FROM audit_logs WHERE action = 'PAYMENT_CREATE'"
+        ).fetchone()[0]  # type: ignore[index]
+    assert after == before + 1
