@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--radius-auth-addr",
         type=_address,
-        default="env",
+        # Absent unless given (argparse would run `type` on a string default).
+        default=argparse.SUPPRESS,
         metavar="HOST:PORT",
         help="where the RADIUS authentication listener binds, or 'off' (default "
         "$EASYISP_RADIUS_AUTH_ADDR, else 0.0.0.0:1812)",
@@ -50,7 +51,8 @@ def handler(ctx: CliContext, args: argparse.Namespace) -> int:
     return run_service(
         ctx.settings,
         heartbeat_interval=interval,
-        radius_auth_addr=args.radius_auth_addr,
+        # A parsed address, None for "off", or "env": EASYISP_RADIUS_AUTH_ADDR via Settings.
+        radius_auth_addr=getattr(args, "radius_auth_addr", "env"),
         secret_box=ctx.secret_box(),
     )
 

@@ -207,3 +207,12 @@ def test_the_installed_entry_point_runs(fresh_db_url: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "(head)" in result.stdout
+
+
+def test_the_service_takes_its_radius_address_from_the_settings_unless_given() -> None:
+    parser = build_parser()
+    default = parser.parse_args(["service"])
+    assert not hasattr(default, "radius_auth_addr")  # run_service then reads Settings
+    given = parser.parse_args(["service", "--radius-auth-addr", "127.0.0.1:1812"])
+    assert given.radius_auth_addr == ("127.0.0.1", 1812)
+    assert parser.parse_args(["service", "--radius-auth-addr", "off"]).radius_auth_addr is None
