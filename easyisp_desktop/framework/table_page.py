@@ -88,19 +88,21 @@ class TablePage(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
-        header.setStretchLastSection(True)
+        # Empty space stays at the right rather than stretching the last column (a balance).
+        header.setStretchLastSection(False)
         sort_column = next(i for i, c in enumerate(columns) if c.sort_key == self.model.query.sort)
         header.setSortIndicator(sort_column, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         for index, column in enumerate(columns):
             header.setSectionHidden(index, not column.visible)
-        self._restore_header()
+        self._fitted = self._restore_header()
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._show_column_menu)
         header.sectionResized.connect(self._save_header)
         header.sectionMoved.connect(self._save_header)
 
         self.model.count_changed.connect(self._show_count)
+        self.model.page_loaded.connect(self._fit_columns_once)
         self.model.failed.connect(self._show_error)
         self.model.loading_changed.connect(self._show_loading)
 
@@ -182,10 +184,19 @@ class TablePage(QWidget):
     def _save_header(self, *_args: object) -> None:
         self._settings.setValue(self._header_key, self.table.horizontalHeader().saveState())
 
-    def _restore_header(self) -> None:
+    def _restore_header(self) -> bool:
+        """Put back the user's column widths and order; False when there are none yet."""
         state = self._settings.value(self._header_key)
         if isinstance(state, QByteArray | bytes):
-            self.table.horizontalHeader().restoreState(QByteArray(state))
+            return bool(self.table.horizontalHeader().restoreState(QByteArray(state)))
+        return False
+
+    def _fit_columns_once(self) -> None:
+        # First time ever: size the columns to the first page's contents (a hundred rows, not
+        # the whole table); from then on the user's own widths are remembered.
+        if not self._fitted and self.model.rowCount() > 0:
+            self._fitted = True
+            self.table.resizeColumnsToContents()
 
     # Export -----------------------------------------------------------------------------
 

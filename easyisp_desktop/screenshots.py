@@ -1,0 +1,111 @@
+"""Save PNGs of the console on demo data: `python -m easyisp_desktop.screenshots [OUT_DIR]`.
+
+It starts a private embedded database in a temporary folder (or uses EASYISP_DATABASE_URL's
+server for the data, still logging in as a demo staff member), loads the demo, logs in as the
+demo administrator through the real login window and captures what an operator sees. Runs on
+the offscreen Qt platform when there is no display, so it works on a headless build machine.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SIZE = (1366, 768)  # the smallest laptop screen the console must work on
+
+
+def _wait(app: object, done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the console did not get there in time")
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.02)
+
+
+def _settle(app: object, seconds: float = 0.3) -> None:
+    """Let layouts and pending signals finish before a picture is taken."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()  # type: ignore[attr-defined]
+        time.sleep(0.02)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="easyisp-shots-") as tmp:
+        Path(tmp).chmod(0o755)
+        os.environ["EASYISP_DATA_DIR"] = tmp
+        return _capture(out, Path(tmp))
+
+
+def _capture(out: Path, data_dir: Path) -> int:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from easyisp_core.crypto import SecretBox, load_or_create_site_key
+    from easyisp_core.db.engine import open_database, session_scope
+    from easyisp_core.demo import load_demo
+    from easyisp_core.settings import Settings
+    from easyisp_desktop.login import LoginFlow
+    from easyisp_desktop.main_window import MainWindow
+
+    settings = Settings(data_dir=data_dir, database_url=None)
+    admin = open_database(settings)
+    try:
+        box = SecretBox.from_encoded(load_or_create_site_key(settings.resolved_site_key_file))
+        with session_scope(admin.sessions) as session:
+            result = load_demo(session, box)
+        login = next(s for s in result.tenants[0].staff if s.role == "ADMIN")
+        app = QApplication.instance() or QApplication([])
+        ini = QSettings(str(data_dir / "console.ini"), QSettings.Format.IniFormat)
+        flow = LoginFlow(
+            settings,
+            qsettings=ini,
+            hint=f"Demo loaded. Log in as {login.username} (admin).",
+            prefill=(login.username, login.password),
+        )
+        flow.dialog.show()
+        _wait(app, lambda: flow.dialog.isVisible())
+        flow.dialog.grab().save(str(out / "login.png"))
+        flow.dialog.login_button.click()
+        _wait(app, lambda: flow.database is not None or bool(flow.dialog.error.text()))
+        database = flow.database
+        if database is None:
+            print(f"login failed: {flow.dialog.error.text()}", file=sys.stderr)
+            return 1
+        flow.dialog.hide()
+        window = MainWindow(lambda *, progress: database, settings=ini)
+        window.resize(*SIZE)
+        window.show()
+        window.start()
+        _wait(app, lambda: window.dashboard.state == "figures" and window.customers is not None)
+        _settle(app)
+        window.grab().save(str(out / "dashboard.png"))
+        window.navigation.setCurrentRow(1)
+        customers = window.customers
+        assert customers is not None
+        _wait(app, lambda: customers.model.rowCount() > 0)
+        _settle(app)
+        window.grab().save(str(out / "customers.png"))
+        customers.search_box.setText("wanj")
+        _wait(app, lambda: customers.model.query.text == "wanj" and not customers.model.loading)
+        _settle(app)
+        window.grab().save(str(out / "customers-search.png"))
+        window.shutdown()
+        database.close()
+        print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")
+        return 0
+    finally:
+        admin.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
