@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     service_instance: str | None = None
     # Where the site service answers RADIUS authentication ("off" to disable).
     radius_auth_addr: str = "0.0.0.0:1812"
+    # Where it takes RADIUS accounting ("off" to disable).
+    radius_acct_addr: str = "0.0.0.0:1813"
 
     @property
     def embedded_pgdata(self) -> Path:

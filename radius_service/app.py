@@ -24,7 +24,9 @@ from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
 from radius_service.jobs.partitions import PartitionJob
+from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.auth import AccessRequestHandler
+from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,10 @@ class SiteService:
         partition_interval: float = DEFAULT_PARTITION_INTERVAL,
         instance: str | None = None,
         radius_auth_addr: Address | None = None,
+        radius_acct_addr: Address | None = None,
         secret_box: SecretBox | None = None,
     ) -> None:
-        """`radius_auth_addr` None runs without the RADIUS auth listener (the jobs only)."""
+        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener."""
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
@@ -58,9 +61,11 @@ class SiteService:
         self.partition_interval = partition_interval
         self.instance = instance or settings.service_instance
         self.radius_auth_addr = radius_auth_addr
+        self.radius_acct_addr = radius_acct_addr
         self._secret_box = secret_box
         # The running listener (its bound address is in .address), once started.
         self.radius_auth: RadiusAuthServer | None = None
+        self.radius_acct: RadiusAccountingServer | None = None
         # What the service has done so far; sent with every heartbeat.
         self.counters: Counter[str] = Counter()
         self.started = asyncio.Event()
@@ -127,14 +132,18 @@ class SiteService:
             for job in jobs
         ]
         radius = await self._start_radius(database)
+        accounting = await self._start_accounting(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()
         try:
             await self._stop.wait()
             log.info("site service %s stopping", identity.instance)
         finally:
+            # First, so requests in progress still answer while the database is open;
+            # accounting stores and answers every record it accepted before it stops.
+            if accounting is not None:
+                await accounting.stop()
             if radius is not None:
-                # First, so requests in progress still answer while the database is open.
                 await radius.stop()
             await _finish(tasks)
             # Only after the heartbeat task is done, so no late beat can re-create the row.
@@ -173,6 +182,37 @@ class SiteService:
             await server.stop()
             return None
         self.radius_auth = server
+        return server
+
+    async def _start_accounting(self, database: Database) -> RadiusAccountingServer | None:
+        """Bind the accounting listener; like auth, a busy port is counted, not fatal."""
+        if self.radius_acct_addr is None:
+            return None
+        box = self._secret_box or _site_secret_box(self.settings)
+
+        def load_clients() -> list[NasClient]:
+            with database.sessions() as session:
+                return load_nas_clients(session, box)
+
+        server = RadiusAccountingServer(
+            self.radius_acct_addr,
+            database.sessions,
+            load_clients=load_clients,
+            counters=self.counters,
+            journal=Journal(self.settings.data_dir / "radius" / "accounting.journal"),
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            self.counters["radius.acct.bind_failed"] += 1
+            log.error(
+                "RADIUS accounting cannot listen on %s:%d (%s); running without it",
+                *self.radius_acct_addr,
+                exc.strerror or exc,
+            )
+            await server.stop()
+            return None
+        self.radius_acct = server
         return server
 
 
@@ -225,21 +265,28 @@ def run_service(
     *,
     heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL,
     radius_auth_addr: Address | Literal["env"] | None = "env",
+    radius_acct_addr: Address | Literal["env"] | None = "env",
     secret_box: SecretBox | None = None,
 ) -> int:
     """Run the site service in this process until SIGTERM/SIGINT; returns the exit code.
 
-    `radius_auth_addr` "env" takes Settings.radius_auth_addr (EASYISP_RADIUS_AUTH_ADDR); None
-    turns the listener off."""
+    `radius_auth_addr` "env" takes Settings.radius_auth_addr (EASYISP_RADIUS_AUTH_ADDR), and
+    `radius_acct_addr` "env" Settings.radius_acct_addr; None turns that listener off."""
     address = (
         auth_address(settings.radius_auth_addr)
         if isinstance(radius_auth_addr, str)
         else radius_auth_addr
     )
+    acct = (
+        acct_address(settings.radius_acct_addr)
+        if isinstance(radius_acct_addr, str)
+        else radius_acct_addr
+    )
     service = SiteService(
         settings,
         heartbeat_interval=heartbeat_interval,
         radius_auth_addr=address,
+        radius_acct_addr=acct,
         secret_box=secret_box,
     )
 

@@ -32,6 +32,14 @@ def register(sub: Any) -> None:
         help="where the RADIUS authentication listener binds, or 'off' (default "
         "$EASYISP_RADIUS_AUTH_ADDR, else 0.0.0.0:1812)",
     )
+    parser.add_argument(
+        "--radius-acct-addr",
+        type=_acct_address,
+        default=argparse.SUPPRESS,
+        metavar="HOST:PORT",
+        help="where the RADIUS accounting listener binds, or 'off' (default "
+        "$EASYISP_RADIUS_ACCT_ADDR, else 0.0.0.0:1813)",
+    )
     parser.set_defaults(handler=handler)
 
 
@@ -53,6 +61,7 @@ def handler(ctx: CliContext, args: argparse.Namespace) -> int:
         heartbeat_interval=interval,
         # A parsed address, None for "off", or "env": EASYISP_RADIUS_AUTH_ADDR via Settings.
         radius_auth_addr=getattr(args, "radius_auth_addr", "env"),
+        radius_acct_addr=getattr(args, "radius_acct_addr", "env"),
         secret_box=ctx.secret_box(),
     )
 
@@ -62,6 +71,15 @@ def _address(value: str) -> tuple[str, int] | None:
 
     try:
         return parse_address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _acct_address(value: str) -> tuple[str, int] | None:
+    from radius_service.radius.listener import parse_address
+
+    try:
+        return parse_address(value, default_port=1813)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

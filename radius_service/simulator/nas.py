@@ -1,6 +1,7 @@
 """A MikroTik-like NAS for tests and demos: sends Access-Requests the way RouterOS does
 (protocols.md §3.3) and checks the reply the way a router does (§8: Response Authenticator,
-Message-Authenticator first, MS-CHAP2-Success, MPPE keys).
+Message-Authenticator first, MS-CHAP2-Success, MPPE keys); sends Accounting-Requests
+(§3.4: Start / Interim-Update / Stop / Accounting-On/Off, 64-bit counters as gigawords).
 
 Blocking UDP with a timeout; run it in threads to drive a server concurrently.
 """
@@ -20,6 +21,7 @@ from radius_service.radius.codec import (
     ACCESS_REQUEST,
     AttributeValue,
     DecodeError,
+    RadiusPacket,
     decode_reply,
     encode_request,
 )
@@ -30,6 +32,10 @@ _SERVICE_TYPE_FRAMED_USER = 2
 _FRAMED_PROTOCOL_PPP = 1
 _NAS_PORT_TYPE_ETHERNET = 15
 _NAS_PORT_TYPE_WIRELESS = 19
+_ACCOUNTING_REQUEST = 4
+_ACCOUNTING_RESPONSE = 5
+_WORD = 1 << 32
+ACCT_STATUS = {"start": 1, "stop": 2, "interim": 3, "on": 7, "off": 8}
 
 
 class AuthMethod(enum.StrEnum):
@@ -228,6 +234,78 @@ class NasSimulator:
             except ValueError:
                 keys_valid = False
         return NasReply(packet.code, packet.attributes, first, success_valid, keys_valid)
+
+    def accounting_packet(
+        self,
+        status: str,
+        session_id: str = "",
+        username: str = "",
+        *,
+        session_time: int = 0,
+        input_octets: int = 0,
+        output_octets: int = 0,
+        input_packets: int = 0,
+        output_packets: int = 0,
+        delay: int = 0,
+        framed_ip: str | None = None,
+        terminate_cause: int | None = None,
+        class_value: bytes | None = None,
+        service: Service | str = Service.PPPOE,
+    ) -> bytes:
+        """A signed Accounting-Request (`status`: start, interim, stop, on, off); send it with
+        send_accounting, as often as a retransmitting router would."""
+        attributes: list[tuple[str, AttributeValue]] = [("Acct-Status-Type", ACCT_STATUS[status])]
+        if status in ("on", "off"):
+            attributes += [("NAS-Identifier", self.nas_identifier), ("NAS-IP-Address", "127.0.0.1")]
+        else:
+            attributes += self.request_attributes(username, Service(service))
+            attributes = [(k, v) for k, v in attributes if k != "Acct-Session-Id"]
+            attributes += [("Acct-Session-Id", session_id), ("Acct-Authentic", 1)]
+            if framed_ip is not None:
+                attributes = [(k, v) for k, v in attributes if k != "Framed-IP-Address"]
+                attributes.append(("Framed-IP-Address", framed_ip))
+            if class_value is not None:
+                attributes.append(("Class", class_value))
+            if status != "start":
+                attributes += [
+                    ("Acct-Session-Time", session_time),
+                    ("Acct-Input-Octets", input_octets % _WORD),
+                    ("Acct-Input-Gigawords", input_octets // _WORD),
+                    ("Acct-Input-Packets", input_packets),
+                    ("Acct-Output-Octets", output_octets % _WORD),
+                    ("Acct-Output-Gigawords", output_octets // _WORD),
+                    ("Acct-Output-Packets", output_packets),
+                ]
+            if status == "stop" and terminate_cause is not None:
+                attributes.append(("Acct-Terminate-Cause", terminate_cause))
+        attributes.append(("Acct-Delay-Time", delay))
+        unsigned = encode_request(
+            _ACCOUNTING_REQUEST,
+            self._next_identifier(),
+            bytes(16),
+            attributes,
+            self.secret,
+            message_authenticator=self.message_authenticator,
+        )
+        return auth_methods.sign_request(unsigned, self.secret)
+
+    def send_accounting(self, raw: bytes, *, timeout: float | None = None) -> bool:
+        """Send an Accounting-Request; True when a correctly signed Accounting-Response came."""
+        datagram = self.send_raw(raw, timeout=timeout)
+        if datagram is None:
+            return False
+        reply = self.check_accounting_reply(datagram, raw)
+        return reply.code == _ACCOUNTING_RESPONSE
+
+    def check_accounting_reply(self, datagram: bytes, request: bytes) -> RadiusPacket:
+        try:
+            return decode_reply(datagram, request[4:20], self.secret)
+        except DecodeError as exc:
+            raise ReplyRejected(exc.reason) from exc
+
+    def account(self, status: str, session_id: str = "", username: str = "", **kw: Any) -> bool:
+        """Build and send one Accounting-Request (see accounting_packet)."""
+        return self.send_accounting(self.accounting_packet(status, session_id, username, **kw))
 
     def _next_identifier(self) -> int:
         self._sent += 1

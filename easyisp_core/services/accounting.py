@@ -1,0 +1,166 @@
+"""Accounting records into the sessions table: Start opens a session, Interim-Update and
+Stop advance and close it, Accounting-On/Off close every open session of the router.
+
+Storing is idempotent: a retransmission, a duplicate or a late packet changes nothing, so a
+batch may be stored twice (journal replay after a crash) without doubling anything. The
+caller owns the transaction and stores a whole batch in one (group commit).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from easyisp_core.repositories.accounting import (
+    AccountingRepository,
+    NewSession,
+    SessionRow,
+    Usage,
+)
+
+# A closed session with the same Acct-Session-Id that started this close to the packet's
+# start is the same session (a late or repeated packet); further apart it is a new session
+# reusing the id (RouterOS restarts its counter after a reboot).
+SAME_SESSION_TOLERANCE = timedelta(hours=1)
+NAS_RESET_CAUSE = "NAS-Reboot"
+
+
+class StatusType(enum.StrEnum):
+    START = "Start"
+    STOP = "Stop"
+    INTERIM = "Interim-Update"
+    ACCOUNTING_ON = "Accounting-On"
+    ACCOUNTING_OFF = "Accounting-Off"
+
+
+class Outcome(enum.StrEnum):
+    STARTED = "started"
+    UPDATED = "updated"
+    STOPPED = "stopped"
+    RECOVERED = "recovered"  # an Interim/Stop whose Start never arrived
+    DUPLICATE = "duplicate"
+    NAS_RESET = "nas_reset"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingRecord:
+    """One Accounting-Request as plain data (also one line of the journal).
+
+    `received_at` is when the server got it; the event happened Acct-Delay-Time earlier."""
+
+    tenant_id: uuid.UUID
+    nas_id: uuid.UUID
+    status: StatusType
+    received_at: datetime
+    session_id: str = ""
+    username: str = ""
+    delay: int = 0
+    session_time: int = 0
+    input_octets: int = 0
+    output_octets: int = 0
+    input_packets: int = 0
+    output_packets: int = 0
+    framed_ip: str | None = None
+    calling_station_id: str | None = None
+    called_station_id: str | None = None
+    nas_port_id: str | None = None
+    service_type: str | None = None
+    terminate_cause: str | None = None
+    class_value: str | None = None
+
+    @property
+    def event_at(self) -> datetime:
+        return self.received_at - timedelta(seconds=self.delay)
+
+    @property
+    def started_at(self) -> datetime:
+        return self.event_at - timedelta(seconds=self.session_time)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tenant_id"] = str(self.tenant_id)
+        data["nas_id"] = str(self.nas_id)
+        data["status"] = self.status.value
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AccountingRecord:
+        values = dict(data)
+        values["tenant_id"] = uuid.UUID(values["tenant_id"])
+        values["nas_id"] = uuid.UUID(values["nas_id"])
+        values["status"] = StatusType(values["status"])
+        values["received_at"] = datetime.fromisoformat(values["received_at"])
+        return cls(**values)
+
+
+def store_records(session: Session, records: Iterable[AccountingRecord]) -> list[Outcome]:
+    """Apply records in order inside the caller's transaction; one outcome per record."""
+    repository = AccountingRepository(session)
+    return [_apply(repository, record) for record in records]
+
+
+def _apply(repository: AccountingRepository, record: AccountingRecord) -> Outcome:
+    if record.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
+        repository.close_open_sessions(record.nas_id, record.event_at, NAS_RESET_CAUSE)
+        return Outcome.NAS_RESET
+    started_at = record.started_at
+    latest = repository.latest_session(record.nas_id, record.session_id)
+    if latest is not None and _same_session(latest, started_at):
+        if latest.stopped_at is not None or record.status is StatusType.START:
+            return Outcome.DUPLICATE
+        _advance(repository, latest, record)
+        return Outcome.STOPPED if record.status is StatusType.STOP else Outcome.UPDATED
+    customer_id = repository.customer_id(record.tenant_id, record.username)
+    row = repository.insert(_new_session(record, started_at), customer_id, record.event_at)
+    if record.status is StatusType.START:
+        return Outcome.STARTED
+    _advance(repository, row, record)
+    return Outcome.RECOVERED
+
+
+def _same_session(row: SessionRow, started_at: datetime) -> bool:
+    return row.stopped_at is None or abs(row.started_at - started_at) <= SAME_SESSION_TOLERANCE
+
+
+def _advance(repository: AccountingRepository, row: SessionRow, record: AccountingRecord) -> None:
+    stop = record.status is StatusType.STOP
+    repository.advance(
+        row,
+        Usage(
+            record.input_octets,
+            record.output_octets,
+            record.input_packets,
+            record.output_packets,
+            record.session_time,
+        ),
+        record.event_at,
+        framed_ip=record.framed_ip,
+        stopped_at=record.event_at if stop else None,
+        terminate_cause=record.terminate_cause if stop else None,
+    )
+
+
+def _new_session(record: AccountingRecord, started_at: datetime) -> NewSession:
+    key = f"{record.nas_id}:{record.session_id}:{int(started_at.timestamp())}"
+    return NewSession(
+        tenant_id=record.tenant_id,
+        nas_id=record.nas_id,
+        session_id=record.session_id,
+        unique_session_id=hashlib.sha256(key.encode()).hexdigest()[:32],
+        username=record.username,
+        started_at=started_at,
+        service_type=record.service_type,
+        framed_ip=record.framed_ip,
+        calling_station_id=record.calling_station_id,
+        called_station_id=record.called_station_id,
+        nas_port_id=record.nas_port_id,
+        class_value=record.class_value,
+    )

@@ -1,0 +1,446 @@
+"""The RADIUS accounting listener: recv Accounting-Request → check the client and the
+Request Authenticator → store (group commit) → send Accounting-Response.
+
+A reply goes out only after the transaction holding its record has committed (or, with the
+database unreachable, after the record is fsync'd to the journal). Requests arriving
+together share one transaction; the database work runs in one writer thread, in arrival
+order, so it never blocks the event loop and never races itself. Malformed, unknown or
+badly signed packets are dropped without a reply and counted (`radius.acct.drop.<reason>`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
+
+from easyisp_core.services.accounting import AccountingRecord, StatusType, store_records
+from easyisp_core.services.radius_auth import NasClient
+from radius_service import auth_methods
+from radius_service.radius.clients import ClientTable, UnknownSourceLog
+from radius_service.radius.codec import DecodeError, RadiusPacket, decode, encode_reply
+from radius_service.radius.journal import Journal
+from radius_service.radius.listener import (
+    CLIENT_REFRESH_INTERVAL,
+    DUPLICATE_WINDOW,
+    UNKNOWN_REFRESH_GAP,
+    Address,
+    RequestKey,
+    _enlarge_receive_buffer,
+    parse_address,
+)
+
+log = logging.getLogger(__name__)
+
+ACCOUNTING_REQUEST = 4
+ACCOUNTING_RESPONSE = 5
+DEFAULT_ACCT_PORT = 1813
+DEFAULT_ACCT_ADDR = ("0.0.0.0", DEFAULT_ACCT_PORT)  # noqa: S104 (routers reach us on any address)
+# Group commit: after the first record, wait this long for company, and store at most this
+# many per transaction. Records arriving while a commit runs join the next one anyway.
+BATCH_WAIT_SECONDS = 0.002
+BATCH_SIZE = 512
+MAX_QUEUED = 8192
+_MAX_CACHED_REPLIES = 8192
+JOURNALED = "journaled"
+_TEXT_LIMIT = 64
+_CAUSE_LIMIT = 40
+# RFC 2866 §5.10, for causes our dictionary does not name.
+TERMINATE_CAUSES = {
+    1: "User-Request", 2: "Lost-Carrier", 3: "Lost-Service", 4: "Idle-Timeout",
+    5: "Session-Timeout", 6: "Admin-Reset", 7: "Admin-Reboot", 8: "Port-Error",
+    9: "NAS-Error", 10: "NAS-Request", 11: "NAS-Reboot", 12: "Port-Unneeded",
+    13: "Port-Preempted", 14: "Port-Suspended", 15: "Service-Unavailable", 16: "Callback",
+    17: "User-Error", 18: "Host-Request",
+}  # fmt: skip
+_STATUS_NUMBERS = {
+    1: "Start",
+    2: "Stop",
+    3: "Interim-Update",
+    7: "Accounting-On",
+    8: "Accounting-Off",
+}
+
+
+class DatabaseDown(Exception):
+    """PostgreSQL could not be reached: journal the records instead."""
+
+
+def acct_address(raw: str | None) -> Address | None:
+    """Settings.radius_acct_addr (EASYISP_RADIUS_ACCT_ADDR): HOST:PORT, default 0.0.0.0:1813;
+    None when it is "off"."""
+    if raw is None or not raw.strip():
+        return DEFAULT_ACCT_ADDR
+    return parse_address(raw, default_port=DEFAULT_ACCT_PORT)
+
+
+class UnusableRecord(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _number(packet: RadiusPacket, name: str) -> int:
+    value = packet.first(name)
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _text(packet: RadiusPacket, name: str, limit: int = _TEXT_LIMIT) -> str | None:
+    value = packet.text(name)
+    return None if value is None else value[:limit]
+
+
+def read_record(packet: RadiusPacket, client: NasClient, received_at: datetime) -> AccountingRecord:
+    """The record an Accounting-Request carries; UnusableRecord when it cannot be stored."""
+    raw_status = packet.first("Acct-Status-Type")
+    name = _STATUS_NUMBERS.get(raw_status, "") if isinstance(raw_status, int) else raw_status
+    try:
+        status = StatusType(str(name))
+    except ValueError:
+        raise UnusableRecord("unsupported status type") from None
+    session_id = _text(packet, "Acct-Session-Id") or ""
+    if not session_id and status not in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
+        raise UnusableRecord("no session id")
+    framed_ip = packet.text("Framed-IP-Address")
+    if framed_ip is not None:
+        try:
+            framed_ip = str(ipaddress.ip_address(framed_ip))
+        except ValueError:
+            framed_ip = None
+    cause = packet.first("Acct-Terminate-Cause")
+    if isinstance(cause, int):
+        cause = TERMINATE_CAUSES.get(cause, str(cause))
+    class_value = packet.octets("Class")
+    framed = packet.first("Framed-Protocol")
+    service = packet.first("Service-Type")
+    ppp = framed in ("PPP", 1) or service in ("Framed-User", 2)
+    return AccountingRecord(
+        tenant_id=client.tenant_id,
+        nas_id=client.nas_id,
+        status=status,
+        received_at=received_at,
+        session_id=session_id,
+        username=_text(packet, "User-Name") or "",
+        delay=_number(packet, "Acct-Delay-Time"),
+        session_time=_number(packet, "Acct-Session-Time"),
+        input_octets=(_number(packet, "Acct-Input-Gigawords") << 32)
+        + _number(packet, "Acct-Input-Octets"),
+        output_octets=(_number(packet, "Acct-Output-Gigawords") << 32)
+        + _number(packet, "Acct-Output-Octets"),
+        input_packets=_number(packet, "Acct-Input-Packets"),
+        output_packets=_number(packet, "Acct-Output-Packets"),
+        framed_ip=framed_ip,
+        calling_station_id=_text(packet, "Calling-Station-Id"),
+        called_station_id=_text(packet, "Called-Station-Id"),
+        nas_port_id=_text(packet, "NAS-Port-Id"),
+        service_type="PPPOE" if ppp else "HOTSPOT",
+        terminate_cause=None if cause is None else str(cause)[:_CAUSE_LIMIT],
+        class_value=None
+        if class_value is None
+        else class_value.decode("utf-8", "replace")[:_TEXT_LIMIT],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    record: AccountingRecord
+    packet: RadiusPacket
+    client: NasClient
+    source: Address
+    key: RequestKey
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, server: RadiusAccountingServer) -> None:
+        self._server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        try:
+            self._server.received(data, (str(addr[0]), int(addr[1])))
+        except Exception:
+            self._server.count("error")
+            log.exception("accounting datagram from %s could not be handled", addr[0])
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("RADIUS accounting socket error: %s", exc)
+
+
+class RadiusAccountingServer:
+    """Start/stop controller around the accounting endpoint (tests run it on 127.0.0.1:0)."""
+
+    def __init__(
+        self,
+        address: Address,
+        sessions: Callable[[], Session],
+        *,
+        clients: ClientTable | None = None,
+        load_clients: Callable[[], list[NasClient]] | None = None,
+        counters: Counter[str] | None = None,
+        journal: Journal | None = None,
+        require_message_authenticator: bool = False,
+        batch_size: int = BATCH_SIZE,
+        batch_wait: float = BATCH_WAIT_SECONDS,
+        refresh_interval: float = CLIENT_REFRESH_INTERVAL,
+    ) -> None:
+        self.requested_address = address
+        self.address: Address | None = None
+        self.clients = clients or ClientTable()
+        self.counters: Counter[str] = counters if counters is not None else Counter()
+        self.journal = journal
+        self._sessions = sessions
+        self._load_clients = load_clients
+        self._require_ma = require_message_authenticator
+        self._batch_size = batch_size
+        self._batch_wait = batch_wait
+        self._refresh_interval = refresh_interval
+        # One writer thread: batches commit in arrival order and never contend.
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="radius-acct-db")
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="radius-acct-clients")
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._refresh_soon = asyncio.Event()
+        self._in_flight: set[RequestKey] = set()
+        self._replies: OrderedDict[RequestKey, tuple[float, bytes]] = OrderedDict()
+        self._unknown = UnknownSourceLog()
+        self._closing = False
+
+    # --- lifetime ------------------------------------------------------------------------
+
+    async def start(self) -> Address:
+        loop = asyncio.get_running_loop()
+        if self._load_clients is not None:
+            await self.refresh_clients()
+        transport, _protocol = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), local_addr=self.requested_address
+        )
+        self._transport = transport
+        _enlarge_receive_buffer(transport)
+        sockname = transport.get_extra_info("sockname")
+        self.address = (str(sockname[0]), int(sockname[1]))
+        self._writer_task = asyncio.create_task(self._write_forever(), name="radius-acct-writer")
+        if self._load_clients is not None:
+            self._refresher = asyncio.create_task(self._refresh_forever(), name="acct-clients")
+        log.info("RADIUS accounting listening on %s:%d", *self.address)
+        return self.address
+
+    async def stop(self) -> None:
+        """Stop accepting; store and answer everything already accepted; release threads."""
+        self._closing = True
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
+        if self._writer_task is not None:
+            self._queue.put_nowait(None)
+            await asyncio.gather(self._writer_task, return_exceptions=True)
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        await asyncio.to_thread(self._writer.shutdown, wait=True)
+        await asyncio.to_thread(self._loader.shutdown, wait=True, cancel_futures=True)
+
+    async def refresh_clients(self) -> None:
+        assert self._load_clients is not None
+        loop = asyncio.get_running_loop()
+        self.clients.replace(await loop.run_in_executor(self._loader, self._load_clients))
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._refresh_soon.wait(), self._refresh_interval)
+            await asyncio.sleep(UNKNOWN_REFRESH_GAP if self._refresh_soon.is_set() else 0)
+            self._refresh_soon.clear()
+            try:
+                await self.refresh_clients()
+            except Exception:
+                log.warning("could not refresh the accounting clients", exc_info=True)
+
+    # --- per datagram (on the event loop) ------------------------------------------------
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.counters[f"radius.acct.{what}"] += n
+
+    def _drop(self, reason: str) -> None:
+        self.count("drop")
+        self.count("drop." + reason.replace(" ", "_"))
+
+    def received(self, data: bytes, source: Address) -> None:
+        if self._closing:
+            return  # the NAS retransmits to whoever serves next
+        client = self.clients.lookup(source[0])
+        if client is None:
+            self._drop("unknown client")
+            self._unknown.report(source[0])
+            self._refresh_soon.set()
+            return
+        try:
+            packet = decode(data)
+        except DecodeError as exc:
+            self._drop(exc.reason)
+            return
+        if packet.code != ACCOUNTING_REQUEST:
+            self._drop("unexpected code")
+            return
+        if not packet.has("Message-Authenticator") and self._require_ma:
+            self._drop("missing message authenticator")
+            return
+        # RFC 2866 §3 (and RFC 3579 §3.2 for a Message-Authenticator, when present).
+        if not auth_methods.verify_request_authenticator(packet.raw, client.secret):
+            self._drop("bad authenticator")
+            return
+        key: RequestKey = (source[0], source[1], packet.identifier, packet.authenticator)
+        cached = self._cached_reply(key)
+        if cached is not None:
+            self.count("duplicate")
+            self._send(cached, source)
+            return
+        if key in self._in_flight:
+            self.count("duplicate")
+            return
+        try:
+            record = read_record(packet, client, datetime.now(UTC))
+        except UnusableRecord as exc:
+            self._drop(exc.reason)
+            return
+        if self._queue.qsize() >= MAX_QUEUED:
+            self._drop("overloaded")
+            return
+        self.count("request")
+        self._in_flight.add(key)
+        self._queue.put_nowait(_Pending(record, packet, client, source, key))
+
+    # --- group commit (writer task on the loop, SQL in the writer thread) ----------------
+
+    async def _write_forever(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            finished = self._take(batch)
+            if not finished and len(batch) < self._batch_size and self._batch_wait > 0:
+                await asyncio.sleep(self._batch_wait)
+                finished = self._take(batch)
+            await self._commit(batch)
+            if finished:
+                return
+
+    def _take(self, batch: list[_Pending]) -> bool:
+        """Move queued records into the batch; True when the stop marker was reached."""
+        while len(batch) < self._batch_size:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return False
+            if item is None:
+                return True
+            batch.append(item)
+        return False
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        records = [pending.record for pending in batch]
+        try:
+            try:
+                outcomes, replayed = await loop.run_in_executor(
+                    self._writer, self._store_durably, records
+                )
+            except Exception:
+                # No reply: the NAS retransmits and the record comes back.
+                self.count("error", len(batch))
+                log.exception("%d accounting records could not be stored", len(batch))
+                return
+            self.count("batch")
+            if replayed:
+                self.count("replayed", replayed)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if outcome is None:
+                    self.count("error")
+                    continue
+                self.count(outcome)
+                raw = encode_reply(ACCOUNTING_RESPONSE, pending.packet, [], pending.client.secret)
+                self._remember(pending.key, raw)
+                self._send(raw, pending.source)
+        finally:
+            for pending in batch:
+                self._in_flight.discard(pending.key)
+
+    # --- in the writer thread ------------------------------------------------------------
+
+    def _store_durably(self, records: list[AccountingRecord]) -> tuple[list[str | None], int]:
+        """Outcome per record (None: this one cannot be stored) and how many journaled
+        records were replayed first. Raises when neither the database nor a journal took it."""
+        journal = self.journal
+        replayed = 0
+        if journal is not None and journal.pending:
+            backlog = journal.read()
+            try:
+                self._store(backlog)
+            except DatabaseDown:
+                journal.append(records)
+                return [JOURNALED] * len(records), 0
+            journal.clear()
+            replayed = len(backlog)
+            log.info("replayed %d journaled accounting records", replayed)
+        try:
+            return self._store(records), replayed
+        except DatabaseDown:
+            if journal is None:
+                raise
+            log.warning("database unreachable; journaling %d accounting records", len(records))
+            journal.append(records)
+            return [JOURNALED] * len(records), replayed
+
+    def _store(self, records: Sequence[AccountingRecord]) -> list[str | None]:
+        try:
+            return [str(o) for o in self._transaction(records)]
+        except DatabaseDown:
+            raise
+        except Exception:
+            if len(records) == 1:
+                log.exception("accounting record for %s cannot be stored", records[0].session_id)
+                return [None]
+        # One bad record must not sink its batch: store them one by one.
+        results: list[str | None] = []
+        for record in records:
+            results.extend(self._store([record]))
+        return results
+
+    def _transaction(self, records: Sequence[AccountingRecord]) -> list[object]:
+        try:
+            with self._sessions() as session, session.begin():
+                return list(store_records(session, records))
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseDown(str(exc)) from exc
+
+    # --- replies -------------------------------------------------------------------------
+
+    def _send(self, raw: bytes, destination: Address) -> None:
+        if self._transport is not None:
+            self._transport.sendto(raw, destination)
+
+    def _cached_reply(self, key: RequestKey) -> bytes | None:
+        now = time.monotonic()
+        while self._replies:
+            oldest_key, (stamp, _raw) = next(iter(self._replies.items()))
+            if now - stamp < DUPLICATE_WINDOW:
+                break
+            del self._replies[oldest_key]
+        entry = self._replies.get(key)
+        return None if entry is None else entry[1]
+
+    def _remember(self, key: RequestKey, raw: bytes) -> None:
+        self._replies[key] = (time.monotonic(), raw)
+        while len(self._replies) > _MAX_CACHED_REPLIES:
+            self._replies.popitem(last=False)
