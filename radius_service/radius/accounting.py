@@ -29,6 +29,7 @@ from easyisp_core.services.radius_auth import NasClient
 from radius_service import auth_methods
 from radius_service.radius.clients import ClientTable, UnknownSourceLog
 from radius_service.radius.codec import DecodeError, RadiusPacket, decode, encode_reply
+from radius_service.radius.endpoint import RadiusDatagramProtocol
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import (
     CLIENT_REFRESH_INTERVAL,
@@ -160,21 +161,6 @@ class _Pending:
     key: RequestKey
 
 
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, server: RadiusAccountingServer) -> None:
-        self._server = server
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        try:
-            self._server.received(data, (str(addr[0]), int(addr[1])))
-        except Exception:
-            self._server.count("error")
-            log.exception("accounting datagram from %s could not be handled", addr[0])
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("RADIUS accounting socket error: %s", exc)
-
-
 class RadiusAccountingServer:
     """Start/stop controller around the accounting endpoint (tests run it on 127.0.0.1:0)."""
 
@@ -223,7 +209,7 @@ class RadiusAccountingServer:
         if self._load_clients is not None:
             await self.refresh_clients()
         transport, _protocol = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=self.requested_address
+            lambda: RadiusDatagramProtocol(self, "accounting"), local_addr=self.requested_address
         )
         self._transport = transport
         _enlarge_receive_buffer(transport)

@@ -29,6 +29,8 @@ from radius_service.radius.auth import (
 from radius_service.radius.clients import ClientTable, UnknownSourceLog
 from radius_service.radius.codec import ACCESS_REQUEST, DecodeError, RadiusPacket, decode
 from radius_service.radius.codec import encode_reply as _encode_reply
+from radius_service.radius.endpoint import Address as Address
+from radius_service.radius.endpoint import RadiusDatagramProtocol
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,6 @@ UNKNOWN_REFRESH_GAP = 1.0
 # How long stop() lets decisions in progress finish and answer.
 STOP_GRACE_SECONDS = 10.0
 
-Address = tuple[str, int]
 RequestKey = tuple[str, int, int, bytes]
 
 
@@ -88,23 +89,6 @@ class _Accepted:
     client: NasClient
     source: Address
     creds: Credentials
-
-
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, server: RadiusAuthServer) -> None:
-        self._server = server
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        try:
-            self._server.received(data, (str(addr[0]), int(addr[1])))
-        except Exception:
-            # A bug for one packet must not take the listener down with it.
-            self._server.count("error")
-            log.exception("RADIUS datagram from %s could not be handled", addr[0])
-
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable from a NAS that went away: nothing to do but note it.
-        log.debug("RADIUS socket error: %s", exc)
 
 
 class RadiusAuthServer:
@@ -147,7 +131,7 @@ class RadiusAuthServer:
         if self._load_clients is not None:
             await self.refresh_clients()
         transport, _protocol = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), local_addr=self.requested_address
+            lambda: RadiusDatagramProtocol(self, "auth"), local_addr=self.requested_address
         )
         self._transport = transport
         _enlarge_receive_buffer(transport)
