@@ -53,6 +53,7 @@ BATCH_WAIT_SECONDS = 0.002
 BATCH_SIZE = 512
 MAX_QUEUED = 8192
 _MAX_CACHED_REPLIES = 8192
+REPLAY_INTERVAL_SECONDS = 5.0
 JOURNALED = "journaled"
 _TEXT_LIMIT = 64
 _CAUSE_LIMIT = 40
@@ -177,8 +178,10 @@ class RadiusAccountingServer:
         batch_size: int = BATCH_SIZE,
         batch_wait: float = BATCH_WAIT_SECONDS,
         refresh_interval: float = CLIENT_REFRESH_INTERVAL,
+        replay_interval: float = REPLAY_INTERVAL_SECONDS,
     ) -> None:
         self.requested_address = address
+        self._replay_interval = replay_interval
         self.address: Address | None = None
         self.clients = clients or ClientTable()
         self.counters: Counter[str] = counters if counters is not None else Counter()
@@ -310,7 +313,16 @@ class RadiusAccountingServer:
 
     async def _write_forever(self) -> None:
         while True:
-            first = await self._queue.get()
+            # With records waiting in the journal, wake up now and then to replay them even
+            # when no router sends anything (the console should not wait for the next packet).
+            waiting = self.journal is not None and self.journal.pending
+            try:
+                first = await asyncio.wait_for(
+                    self._queue.get(), self._replay_interval if waiting else None
+                )
+            except TimeoutError:
+                await self._commit([])
+                continue
             if first is None:
                 return
             batch = [first]
@@ -347,7 +359,8 @@ class RadiusAccountingServer:
                 self.count("error", len(batch))
                 log.exception("%d accounting records could not be stored", len(batch))
                 return
-            self.count("batch")
+            if batch:
+                self.count("batch")
             if replayed:
                 self.count("replayed", replayed)
             for pending, outcome in zip(batch, outcomes, strict=True):

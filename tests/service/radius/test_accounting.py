@@ -41,6 +41,7 @@ class AcctServerThread:
         *,
         journal: Journal | None = None,
         sessions: Callable[[], Session] | None = None,
+        replay_interval: float = 5.0,
     ) -> None:
         self.engine = make_engine(url, application_name="radius-acct-test", pool_size=4)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -52,6 +53,7 @@ class AcctServerThread:
             load_clients=self._load,
             counters=self.counters,
             journal=journal,
+            replay_interval=replay_interval,
         )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)

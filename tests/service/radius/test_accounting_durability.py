@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,3 +134,39 @@ def test_the_site_service_takes_accounting_and_counts_it(
     asyncio.run(scenario())
     assert service.counters["radius.acct.started"] == 1
     assert [r["session_id"] for r in session_rows(fresh_db_url)] == ["cli-1"]
+
+
+def test_the_journal_is_replayed_when_the_database_returns_even_if_routers_are_quiet(
+    seeded_url: tuple[str, Seeded], secret_box: SecretBox, tmp_path: Path
+) -> None:
+    url = seeded_url[0]
+    dead = make_engine(
+        "postgresql://postgres@127.0.0.1:1/nowhere", application_name="dead", pool_size=1
+    )
+    dead_sessions = sessionmaker(dead)
+    state = {"down": True}
+    server: AcctServerThread
+
+    def sessions() -> Session:
+        return dead_sessions() if state["down"] else server.sessions()
+
+    journal = Journal(tmp_path / "quiet.journal")
+    server = AcctServerThread(
+        url, secret_box, journal=journal, sessions=sessions, replay_interval=0.2
+    )
+    server.start()
+    try:
+        assert server.server.address is not None
+        nas = NasSimulator(server.server.address, NAS_SECRET.encode(), timeout=5.0)
+        assert nas.account("start", "q-1", PPPOE_USER)
+        assert server.counters["radius.acct.journaled"] == 1
+        state["down"] = False  # the database is back; no router sends anything more
+        deadline = time.monotonic() + 10
+        while journal.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not journal.pending
+        assert server.counters["radius.acct.replayed"] == 1
+    finally:
+        server.stop()
+        dead.dispose()
+    assert [r["session_id"] for r in session_rows(url)] == ["q-1"]
