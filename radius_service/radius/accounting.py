@@ -14,8 +14,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,15 +28,17 @@ from easyisp_core.services.radius_auth import NasClient
 from radius_service import auth_methods
 from radius_service.radius.clients import ClientTable, UnknownSourceLog
 from radius_service.radius.codec import DecodeError, RadiusPacket, decode, encode_reply
-from radius_service.radius.endpoint import RadiusDatagramProtocol
+from radius_service.radius.endpoint import (
+    Address,
+    RadiusDatagramProtocol,
+    ReplyCache,
+    RequestKey,
+    enlarge_receive_buffer,
+)
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import (
     CLIENT_REFRESH_INTERVAL,
-    DUPLICATE_WINDOW,
     UNKNOWN_REFRESH_GAP,
-    Address,
-    RequestKey,
-    _enlarge_receive_buffer,
     parse_address,
 )
 
@@ -201,7 +202,7 @@ class RadiusAccountingServer:
         self._refresher: asyncio.Task[None] | None = None
         self._refresh_soon = asyncio.Event()
         self._in_flight: set[RequestKey] = set()
-        self._replies: OrderedDict[RequestKey, tuple[float, bytes]] = OrderedDict()
+        self._replies = ReplyCache(_MAX_CACHED_REPLIES)
         self._unknown = UnknownSourceLog()
         self._closing = False
 
@@ -215,7 +216,7 @@ class RadiusAccountingServer:
             lambda: RadiusDatagramProtocol(self, "accounting"), local_addr=self.requested_address
         )
         self._transport = transport
-        _enlarge_receive_buffer(transport)
+        enlarge_receive_buffer(transport)
         sockname = transport.get_extra_info("sockname")
         self.address = (str(sockname[0]), int(sockname[1]))
         self._writer_task = asyncio.create_task(self._write_forever(), name="radius-acct-writer")
@@ -289,7 +290,7 @@ class RadiusAccountingServer:
             self._drop("bad authenticator")
             return
         key: RequestKey = (source[0], source[1], packet.identifier, packet.authenticator)
-        cached = self._cached_reply(key)
+        cached = self._replies.get(key)
         if cached is not None:
             self.count("duplicate")
             self._send(cached, source)
@@ -369,7 +370,7 @@ class RadiusAccountingServer:
                     continue
                 self.count(outcome)
                 raw = encode_reply(ACCOUNTING_RESPONSE, pending.packet, [], pending.client.secret)
-                self._remember(pending.key, raw)
+                self._replies.put(pending.key, raw)
                 self._send(raw, pending.source)
         finally:
             for pending in batch:
@@ -428,18 +429,3 @@ class RadiusAccountingServer:
     def _send(self, raw: bytes, destination: Address) -> None:
         if self._transport is not None:
             self._transport.sendto(raw, destination)
-
-    def _cached_reply(self, key: RequestKey) -> bytes | None:
-        now = time.monotonic()
-        while self._replies:
-            oldest_key, (stamp, _raw) = next(iter(self._replies.items()))
-            if now - stamp < DUPLICATE_WINDOW:
-                break
-            del self._replies[oldest_key]
-        entry = self._replies.get(key)
-        return None if entry is None else entry[1]
-
-    def _remember(self, key: RequestKey, raw: bytes) -> None:
-        self._replies[key] = (time.monotonic(), raw)
-        while len(self._replies) > _MAX_CACHED_REPLIES:
-            self._replies.popitem(last=False)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +28,12 @@ from radius_service.radius.clients import ClientTable, UnknownSourceLog
 from radius_service.radius.codec import ACCESS_REQUEST, DecodeError, RadiusPacket, decode
 from radius_service.radius.codec import encode_reply as _encode_reply
 from radius_service.radius.endpoint import Address as Address
-from radius_service.radius.endpoint import RadiusDatagramProtocol
+from radius_service.radius.endpoint import (
+    RadiusDatagramProtocol,
+    ReplyCache,
+    enlarge_receive_buffer,
+)
+from radius_service.radius.endpoint import RequestKey as RequestKey
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +46,11 @@ MAX_IN_FLIGHT = 256
 WORKER_THREADS = 8
 # A retransmission (same source, identifier and authenticator) within this window gets the
 # reply already sent instead of a second decision (RFC 5080 §2.2.2).
-DUPLICATE_WINDOW = 10.0
 _MAX_CACHED_REPLIES = 4096
 CLIENT_REFRESH_INTERVAL = 10.0
-RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 UNKNOWN_REFRESH_GAP = 1.0
 # How long stop() lets decisions in progress finish and answer.
 STOP_GRACE_SECONDS = 10.0
-
-RequestKey = tuple[str, int, int, bytes]
 
 
 def parse_address(text: str, *, default_port: int = DEFAULT_AUTH_PORT) -> Address | None:
@@ -118,7 +117,7 @@ class RadiusAuthServer:
         self._transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[RequestKey] = set()
-        self._replies: OrderedDict[RequestKey, tuple[float, bytes]] = OrderedDict()
+        self._replies = ReplyCache(_MAX_CACHED_REPLIES)
         self._unknown = UnknownSourceLog()
         self._refresher: asyncio.Task[None] | None = None
         self._refresh_soon = asyncio.Event()
@@ -134,7 +133,7 @@ class RadiusAuthServer:
             lambda: RadiusDatagramProtocol(self, "auth"), local_addr=self.requested_address
         )
         self._transport = transport
-        _enlarge_receive_buffer(transport)
+        enlarge_receive_buffer(transport)
         sockname = transport.get_extra_info("sockname")
         self.address = (str(sockname[0]), int(sockname[1]))
         if self._load_clients is not None:
@@ -215,7 +214,7 @@ class RadiusAuthServer:
             self._drop("no user name")
             return
         key: RequestKey = (source[0], source[1], packet.identifier, packet.authenticator)
-        cached = self._cached_reply(key)
+        cached = self._replies.get(key)
         if cached is not None:
             self.count("duplicate")
             self._send(cached, source)
@@ -252,7 +251,7 @@ class RadiusAuthServer:
                 self.count("voucher_first_use")
             if reply.voucher_race_lost:
                 self.count("voucher_race_lost")
-            self._remember(key, raw)
+            self._replies.put(key, raw)
             self._send(raw, request.source)
             log.debug(
                 "%s %s for %s via %s (%s)",
@@ -268,33 +267,6 @@ class RadiusAuthServer:
     def _send(self, raw: bytes, destination: Address) -> None:
         if self._transport is not None:
             self._transport.sendto(raw, destination)
-
-    def _cached_reply(self, key: RequestKey) -> bytes | None:
-        now = time.monotonic()
-        while self._replies:
-            oldest_key, (stamp, _raw) = next(iter(self._replies.items()))
-            if now - stamp < DUPLICATE_WINDOW:
-                break
-            del self._replies[oldest_key]
-        entry = self._replies.get(key)
-        return None if entry is None else entry[1]
-
-    def _remember(self, key: RequestKey, raw: bytes) -> None:
-        self._replies[key] = (time.monotonic(), raw)
-        while len(self._replies) > _MAX_CACHED_REPLIES:
-            self._replies.popitem(last=False)
-
-
-def _enlarge_receive_buffer(transport: asyncio.DatagramTransport) -> None:
-    """Room for a burst (every router retrying after an outage) while the loop is busy; the
-    kernel caps it at net.core.rmem_max, which is fine."""
-    sock = transport.get_extra_info("socket")
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-    except OSError:
-        log.debug("could not enlarge the RADIUS receive buffer", exc_info=True)
 
 
 def _message_authenticator_refusal(packet: RadiusPacket, client: NasClient) -> str | None:
