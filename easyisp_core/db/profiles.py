@@ -5,7 +5,7 @@ A profile never holds a password; the console keeps those in the OS keyring."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import URL
@@ -89,7 +89,3 @@ class ProfileStore:
         keep = [*others, profile] if not profile.embedded else others
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps([asdict(p) for p in keep], indent=2), encoding="utf-8")
-
-    @staticmethod
-    def renamed(profile: ServerProfile, name: str) -> ServerProfile:
-        return replace(profile, name=name)

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Numeric, func, text
 from sqlalchemy.dialects.postgresql import UUID
@@ -57,8 +57,3 @@ class TenantScoped:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-
-
-def as_dict(row: Any) -> dict[str, Any]:
-    """Column values of a mapped object (for plain-data results and audit payloads)."""
-    return {col.key: getattr(row, col.key) for col in row.__table__.columns}

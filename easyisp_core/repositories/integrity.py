@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from easyisp_core.errors import (
@@ -79,10 +79,6 @@ def _permission_message(detail: str) -> str:
     table = re.search(r"(?:table|relation) (\w+)", detail)
     what = table.group(1).replace("_", " ") if table else "this"
     return f"You do not have permission to change or see {what}."
-
-
-def describe_integrity_error(exc: IntegrityError) -> EasyIspError:
-    return describe_db_error(exc)
 
 
 @contextmanager

@@ -4,14 +4,13 @@ the caller's permission (record, refund, adjust, renew); nobody edits a past pay
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from easyisp_core.models import Payment, WalletTransaction
+from easyisp_core.models import Payment
 from easyisp_core.models.enums import PaymentMethod
 
 
@@ -54,14 +53,6 @@ class PaymentRepository:
     def by_transaction_id(self, transaction_id: str) -> Payment | None:
         return self.session.scalar(select(Payment).where(Payment.transaction_id == transaction_id))
 
-    def for_customer(self, customer_id: uuid.UUID, limit: int = 100) -> Sequence[Payment]:
-        return self.session.scalars(
-            select(Payment)
-            .where(Payment.customer_id == customer_id)
-            .order_by(Payment.created_at.desc())
-            .limit(limit)
-        ).all()
-
 
 class WalletRepository:
     def __init__(self, session: Session) -> None:
@@ -82,11 +73,3 @@ class WalletRepository:
             {"c": customer_id, "at": at},
         ).scalar_one()
         return value
-
-    def history(self, customer_id: uuid.UUID, limit: int = 100) -> Sequence[WalletTransaction]:
-        return self.session.scalars(
-            select(WalletTransaction)
-            .where(WalletTransaction.customer_id == customer_id)
-            .order_by(WalletTransaction.id.desc())
-            .limit(limit)
-        ).all()

@@ -81,11 +81,3 @@ class StaffRepository:
         if tenant_id is not None:
             query = query.where(User.tenant_id == tenant_id)
         return self.session.scalars(query).all()
-
-    def my_permissions(self) -> Sequence[str]:
-        """The connected staff member's effective permissions, as the database computes them."""
-        return list(self.session.execute(text("SELECT easyisp_my_permissions()")).scalar_one())
-
-    def current_user_id(self) -> uuid.UUID | None:
-        value = self.session.execute(text("SELECT easyisp_current_user_id()")).scalar_one()
-        return None if value is None else uuid.UUID(str(value))

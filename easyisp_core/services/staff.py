@@ -100,8 +100,3 @@ def change_password(session: Session, username: str, password: str) -> None:
     user_id: uuid.UUID = staff.get_by_username(username).id
     with translated_db_errors(session):
         staff.set_password(user_id, verifier)
-
-
-def my_permissions(session: Session) -> frozenset[str]:
-    """What the connected user may do, as the database decides it (the console hides the rest)."""
-    return frozenset(StaffRepository(session).my_permissions())
