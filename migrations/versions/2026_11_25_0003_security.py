@@ -922,7 +922,7 @@ def _policies_and_grants() -> list[str]:
         sql.append(_grant_columns(table, "SELECT", STAFF, "_enc$"))
         sql.append(
             f"CREATE POLICY staff_select ON {table} AS RESTRICTIVE FOR SELECT TO {STAFF} "
-            f"USING ({_has(read)})"  # every table has a read permission
+            f"USING ({_has(read or '')})"  # every table has a read permission
         )
         if insert:
             sql.append(f"GRANT INSERT ON {table} TO {STAFF}")

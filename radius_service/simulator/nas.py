@@ -68,7 +68,8 @@ class NasReply:
     def accepted(self) -> bool:
         return self.code == ACCESS_ACCEPT
 
-    def first(self, name: str) -> Any | None:
+    def first(self, name: str) -> Any:
+        """The first value of an attribute, or None when the reply does not carry it."""
         values = self.attributes.get(name)
         return values[0] if values else None
 

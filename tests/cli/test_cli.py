@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from easyisp_cli.main import build_parser, main
 
 
 @pytest.fixture
-def cli(fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def cli(fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     monkeypatch.setenv("EASYISP_DATA_DIR", str(tmp_path / "data"))
 
     def run(*argv: str) -> int:
@@ -25,9 +27,9 @@ def cli(fresh_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
 def _subcommand_paths() -> list[list[str]]:
     paths: list[list[str]] = []
 
-    def walk(parser, prefix):  # type: ignore[no-untyped-def]
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
         for action in parser._actions:
-            if action.__class__.__name__ == "_SubParsersAction":
+            if isinstance(action, argparse._SubParsersAction):
                 for name, child in action.choices.items():
                     paths.append([*prefix, name])
                     walk(child, [*prefix, name])
@@ -45,8 +47,8 @@ def test_every_subcommand_has_help(path: list[str], capsys: pytest.CaptureFixtur
 
 
 def test_a_whole_site_can_be_set_up_from_the_command_line(
-    cli,
-    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+    cli: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert cli("tenant", "create", "kilimanet", "--display-name", "KilimaNet Ltd") == 0
     assert (
@@ -152,10 +154,10 @@ def test_a_whole_site_can_be_set_up_from_the_command_line(
     ],
 )
 def test_bad_input_exits_non_zero_with_a_one_line_reason(
-    cli,
+    cli: Callable[..., int],
     capsys: pytest.CaptureFixture[str],
     argv: list[str],
-    message: str,  # type: ignore[no-untyped-def]
+    message: str,
 ) -> None:
     assert cli(*argv) != 0
     err = capsys.readouterr().err.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 
 import psycopg
@@ -17,7 +18,7 @@ from easyisp_core.db.urls import to_libpq_url
 from tests.factories import make_customer, make_package, make_tenant
 
 
-def _savepoint_raises(conn: Connection, sql: str, params: dict[str, object], match: str) -> None:
+def _savepoint_raises(conn: Connection, sql: str, params: Mapping[str, object], match: str) -> None:
     with pytest.raises(DBAPIError, match=match), conn.begin_nested():
         conn.execute(text(sql), params)
 

@@ -92,9 +92,10 @@ def conn(demo_engine: Engine, demo: DemoResult) -> Iterator[Connection]:
 
 
 def _main_tenant_id(conn: Connection) -> uuid.UUID:
-    return conn.execute(
+    tenant_id: uuid.UUID = conn.execute(
         text("SELECT id FROM tenants WHERE name = :n"), {"n": DEMO_TENANTS[0].slug}
     ).scalar_one()
+    return tenant_id
 
 
 def _values(conn: Connection, query: str, **params: object) -> set[str]:

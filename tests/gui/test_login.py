@@ -31,10 +31,10 @@ TIMEOUT_MS = 30_000
 class MemoryKeyring(KeyringBackend):
     """Stands in for the desktop's keyring service (an outside system) during tests."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.items: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:
