@@ -40,13 +40,18 @@ def start_sim() -> Iterator[Callable[..., SimulatorThread]]:
 
 
 def endpoint_for(
-    address: tuple[str, int], *, password: str = PASSWORD, timeout: float = 5.0, **options: Any
+    address: tuple[str, int],
+    *,
+    user: str = USER,
+    password: str = PASSWORD,
+    timeout: float = 5.0,
+    **options: Any,
 ) -> RouterEndpoint:
     return RouterEndpoint(
         name="sim",
         host=address[0],
         port=address[1],
-        username=USER,
+        username=user,
         password=password,
         timeout=timeout,
         **options,
