@@ -197,7 +197,7 @@ def _tcp_address(default_port: int) -> Any:
         if not colon:
             host, port = port, str(default_port)
         host = host.strip("[]") or "127.0.0.1"
-        if not port.isdigit() or int(port) > 65535:
+        if not (port.isascii() and port.isdigit()) or int(port) > 65535:
             raise argparse.ArgumentTypeError(f"not a TCP port: {port!r}")
         return (host, int(port))
 

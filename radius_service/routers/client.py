@@ -28,7 +28,7 @@ class RouterInfo:
     @property
     def major_version(self) -> int:
         head = self.version.split(".", 1)[0]
-        return int(head) if head.isdigit() else 0
+        return int(head) if head.isascii() and head.isdigit() else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,7 +105,7 @@ class RouterConnection:
     @property
     def major_version(self) -> int:
         head = self.version.split(".", 1)[0]
-        return int(head) if head.isdigit() else 0
+        return int(head) if head.isascii() and head.isdigit() else 0
 
     def run(self, command: str, words: Sequence[str] = ()) -> Reply:
         """Send one sentence and read up to its `!done`; a `!trap` becomes RouterTrap."""
@@ -124,7 +124,7 @@ class RouterConnection:
                     traps.append(
                         (
                             attributes.get("message", ""),
-                            int(code) if code.isdigit() else None,
+                            int(code) if code.isascii() and code.isdigit() else None,
                         )
                     )
                 elif reply == "!done":

@@ -119,9 +119,11 @@ class RouterSimulator:
             log.info("routeros-sim: dropping %s: %s", session.peer, exc)
         except (_HangUp, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except Exception:  # a bug in one session must not leave the client hanging silently
+            log.exception("routeros-sim: session with %s failed", session.peer)
         finally:
             self._clients.pop(task, None)
-            writer.transport.abort()
+            writer.close()  # flushes a last !fatal before hanging up
 
     async def _handle(
         self, request: _Request, session: _Session, writer: asyncio.StreamWriter
@@ -197,7 +199,8 @@ class RouterSimulator:
         if password is None or challenge is None:
             return False
         digest = hashlib.md5(b"\x00" + password.encode() + challenge, usedforsecurity=False)
-        return hmac.compare_digest(response, "00" + digest.hexdigest())
+        expected = "00" + digest.hexdigest()
+        return hmac.compare_digest(response.encode(), expected.encode())
 
 
 def _parse(words: Sequence[bytes]) -> _Request:

@@ -43,7 +43,7 @@ class CommandResult:
 
 
 def parse_version(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(" ")[0].split(".") if part.isdigit())
+    return tuple(int(part) for part in version.split(" ")[0].split(".") if _is_number(part))
 
 
 def format_duration(seconds: int) -> str:
@@ -216,8 +216,8 @@ class RouterState:
             row.update(updated)
 
     def _check_references(self, path: str, row: dict[str, str]) -> None:
-        if path == "/interface/wireguard" and not row.get("private-key"):
-            row.update(_wireguard_keys())
+        if path == "/interface/wireguard":
+            row.update(_wireguard_keys(row.get("private-key", "")))
         if path == "/interface/wireguard/peers":
             names = {r["name"] for r in self._menus["/interface/wireguard"].rows}
             if row.get("interface") not in names:
@@ -243,8 +243,15 @@ def _references(attributes: Mapping[str, str]) -> list[str]:
     return [part for part in raw.split(",") if part]
 
 
-def _wireguard_keys() -> dict[str, str]:
-    key = X25519PrivateKey.generate()
+def _wireguard_keys(private_text: str) -> dict[str, str]:
+    """A new key pair, or the public key of the given private key (RouterOS derives it)."""
+    if private_text:
+        try:
+            key = X25519PrivateKey.from_private_bytes(base64.b64decode(private_text, validate=True))
+        except ValueError:
+            raise Trap("invalid private-key", 1) from None
+    else:
+        key = X25519PrivateKey.generate()
     private = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return {
@@ -286,7 +293,11 @@ def _matches(row: Mapping[str, str], queries: Sequence[str]) -> bool:
 
 
 def _compare(actual: str, wanted: str, op: str) -> bool:
-    if actual.isdigit() and wanted.isdigit():
+    if _is_number(actual) and _is_number(wanted):
         left, right = int(actual), int(wanted)
         return left < right if op == "<" else left > right
     return actual < wanted if op == "<" else actual > wanted
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()

@@ -160,3 +160,70 @@ def test_garbage_never_stops_the_server_serving_others(
     raw.close()
     rows = list(bystander("/ppp/active/print", **{".proplist": "name"}))  # type: ignore[operator]
     assert [row["name"] for row in rows] == ["ppp0001", "ppp0002"]
+
+
+@pytest.fixture(scope="module")
+def legacy_sim() -> Iterator[SimulatorThread]:
+    sim = SimulatorThread("6.40.9", users={USER: PASSWORD}, sessions=2).start()
+    yield sim
+    sim.stop()
+
+
+_command_words = st.sampled_from(
+    ["/login", "/cancel", "/ppp/active/print", "/ppp/active/remove", "/ip/pool/add",
+     "/ppp/aaa/set", "/interface/wireguard/add", "/user/set", "/nope", "!done", ""]
+) | st.text(min_size=1, max_size=20)  # fmt: skip
+_argument_words = st.sampled_from(
+    ["=.id=*1", "=name=admin", "=password=admin-pass", "=response=00", ".tag=1", "?#|",
+     "=.proplist=.id", "=numbers=", "=tag=1", "?name", "=="]
+) | st.text(min_size=1, max_size=20)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sentences=st.lists(
+        st.tuples(_command_words, st.lists(_argument_words, max_size=5)), min_size=1, max_size=6
+    ),
+    log_in_first=st.booleans(),
+)
+def test_well_framed_nonsense_gets_well_formed_replies(
+    legacy_sim: SimulatorThread,
+    sentences: list[tuple[str, list[str]]],
+    log_in_first: bool,
+) -> None:
+    raw = RawClient(legacy_sim.address)
+    if log_in_first:
+        raw.send("/login")
+        challenge = raw.until_done()[0][1].removeprefix("=ret=")
+        raw.send("/login", f"=name={USER}", "=response=" + _md5_response(challenge))
+        assert raw.until_done() == [["!done"]]
+    # Before login the first command is fatal and the router hangs up; sends may then fail.
+    with contextlib.suppress(OSError):
+        for command, arguments in sentences:
+            if command:  # an empty first word would only end the sentence
+                raw.send(command, *arguments)
+        raw.send("/quit")
+    raw.sock.settimeout(5)
+    replies = []
+    reset = False
+    try:
+        while (sentence := raw.sentence()) is not None:
+            replies.append(sentence)
+    except ConnectionResetError:
+        reset = True  # our unread sentences reached a closed socket; the kernel may drop replies
+    raw.close()
+    assert all(reply[0] in {"!re", "!done", "!trap", "!fatal", "!empty"} for reply in replies)
+    assert reset or replies[-1][0] == "!fatal"
+    probe = RawClient(legacy_sim.address)
+    probe.send("/login")
+    assert probe.until_done()[0][0] == "!done"
+    probe.close()
+
+
+def _md5_response(challenge_hex: str) -> str:
+    import hashlib
+
+    digest = hashlib.md5(
+        b"\x00" + PASSWORD.encode() + bytes.fromhex(challenge_hex), usedforsecurity=False
+    )
+    return "00" + digest.hexdigest()
