@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-ALL_VERBS = frozenset({"print", "add", "set", "remove"})
-READ_ONLY = frozenset({"print"})
-SINGLETON_VERBS = frozenset({"print", "set"})
+ALL_VERBS = frozenset({"print", "add", "set", "remove", "listen"})
+READ_ONLY = frozenset({"print", "listen"})
+SINGLETON_VERBS = frozenset({"print", "set", "listen"})
 # Sessions are made by subscribers, not by the API: they can only be listed and kicked.
-SESSION_VERBS = frozenset({"print", "remove"})
+SESSION_VERBS = frozenset({"print", "remove", "listen"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import hmac
 import logging
 import os
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from radius_service.simulator.routeros.state import RouterState, Trap
@@ -40,7 +40,8 @@ class _Session:
     peer: str
     logged_in: bool = False
     challenge: bytes | None = None
-    stalled_tags: list[str | None] = field(default_factory=list)
+    # Commands still running (stalled ones, `listen`s): tag and how to stop it.
+    running: list[tuple[str | None, Callable[[], None] | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,9 @@ class RouterSimulator:
         except Exception:  # a bug in one session must not leave the client hanging silently
             log.exception("routeros-sim: session with %s failed", session.peer)
         finally:
+            for _, stop in session.running:
+                if stop is not None:
+                    stop()
             self._clients.pop(task, None)
             writer.close()  # flushes a last !fatal before hanging up
 
@@ -135,7 +139,7 @@ class RouterSimulator:
             await _send(writer, _cancel(request, session))
             return
         if self.faults.stall:
-            session.stalled_tags.append(request.tag)
+            session.running.append((request.tag, None))
             return
         if request.command == "/login":
             await _send(writer, self._login(request, session))
@@ -144,6 +148,9 @@ class RouterSimulator:
             await _send(writer, [["!fatal", "not logged in"]])
             raise _HangUp
         self.commands.append(request.command)
+        if request.command.endswith("/listen"):
+            self._stream_changes(request, session, writer)
+            return
         reply = self._execute(request)
         if self.faults.drop_next_replies > 0:
             self.faults.drop_next_replies -= 1
@@ -170,6 +177,24 @@ class RouterSimulator:
         if result.ret is not None:
             done.append(f"=ret={result.ret}")
         return [*sentences, done]
+
+    def _stream_changes(
+        self, request: _Request, session: _Session, writer: asyncio.StreamWriter
+    ) -> None:
+        """Stream each change of the menu as `!re` until `/cancel` (or a trap right away)."""
+        loop = asyncio.get_running_loop()
+        tag = _tag_word(request.tag)
+
+        def push(row: dict[str, str]) -> None:
+            words = ["!re", *tag, *(f"={name}={value}" for name, value in row.items())]
+            loop.call_soon_threadsafe(_write_if_open, writer, encode_sentence(words))
+
+        try:
+            stop = self.state.subscribe(request.command.removesuffix("/listen"), push)
+        except Trap as trap:
+            writer.write(encode_sentence(_trap(trap, tag)) + encode_sentence(["!done", *tag]))
+            return
+        session.running.append((request.tag, stop))
 
     def _login(self, request: _Request, session: _Session) -> list[list[str]]:
         tag = _tag_word(request.tag)
@@ -232,15 +257,22 @@ def _trap(trap: Trap, tag: list[str]) -> list[str]:
 
 
 def _cancel(request: _Request, session: _Session) -> list[list[str]]:
-    """Stop stalled commands (the only long-running ones here) as RouterOS stops a listen."""
+    """Stop running commands (all, or the one with `=tag=`): each ends with a trap."""
     wanted = request.attributes.get("tag")
-    cancelled = [t for t in session.stalled_tags if wanted is None or t == wanted]
-    session.stalled_tags = [t for t in session.stalled_tags if t not in cancelled]
+    cancelled = [item for item in session.running if wanted is None or item[0] == wanted]
+    session.running = [item for item in session.running if item not in cancelled]
     replies: list[list[str]] = []
-    for tag in cancelled:
+    for tag, stop in cancelled:
+        if stop is not None:
+            stop()
         words = _tag_word(tag)
         replies += [_trap(Trap("interrupted", 2), words), ["!done", *words]]
     return [*replies, ["!done", *_tag_word(request.tag)]]
+
+
+def _write_if_open(writer: asyncio.StreamWriter, data: bytes) -> None:
+    if not writer.is_closing():
+        writer.write(data)
 
 
 async def _send(writer: asyncio.StreamWriter, sentences: list[list[str]]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -25,6 +25,8 @@ from radius_service.simulator.routeros.menus import (
 )
 
 _BOOLEAN_INPUT = {"yes": "true", "no": "false"}
+# Called with each changed row (a removed one as `.id` + `.dead=true`), under the state lock.
+Listener = Callable[[dict[str, str]], None]
 
 
 class Trap(Exception):
@@ -102,6 +104,7 @@ class RouterState:
             if self.version_tuple[0] >= spec.since_major
         }
         self._singletons = singleton_rows(version, identity, board)
+        self._listeners: dict[str, list[Listener]] = {}
         for path, rows in list_rows().items():
             for row in rows:
                 self._add(path, dict(row))
@@ -141,14 +144,36 @@ class RouterState:
                 raise Trap("no such command", 0)
             if verb == "print":
                 return CommandResult(self._print(menu, attributes, queries))
+            if verb == "listen":  # needs a connection to stream to: see subscribe()
+                raise Trap("no such command", 0)
             if verb == "add":
                 return CommandResult([], self._add(path, dict(attributes)))
             if verb == "set":
                 self._set(menu, attributes)
             else:
-                for reference in _references(attributes):
-                    menu.rows.remove(menu.find(reference))
+                doomed = [menu.find(reference) for reference in _references(attributes)]
+                for row in doomed:
+                    menu.rows.remove(row)
+                    self._notify(path, {".id": row[".id"], ".dead": "true"})
             return CommandResult([])
+
+    def subscribe(self, path: str, listener: Listener) -> Callable[[], None]:
+        """`listen`: call `listener` on every change in the menu; returns the unsubscribe."""
+        with self._lock:
+            if path not in self._menus:
+                raise Trap("no such command prefix", 0)
+            self._listeners.setdefault(path, []).append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners[path].remove(listener)
+
+        return unsubscribe
+
+    def _notify(self, path: str, row: Mapping[str, str]) -> None:
+        hidden = self._menus[path].spec.hidden
+        for listener in self._listeners.get(path, []):
+            listener({k: v for k, v in row.items() if k not in hidden})
 
     def rows(self, path: str) -> list[dict[str, str]]:
         """A copy of a list menu's rows (hidden fields included), for tests."""
@@ -197,6 +222,7 @@ class RouterState:
         row_id = f"*{menu.next_id:X}"
         menu.next_id += 1
         menu.rows.append({".id": row_id, **row})
+        self._notify(path, menu.rows[-1])
         return row_id
 
     def _set(self, menu: _Menu, attributes: Mapping[str, str]) -> None:
@@ -204,16 +230,21 @@ class RouterState:
         if menu.spec.singleton:
             row = self._singletons[menu.spec.path]
             row.update(_normalise(row, changes))
+            self._notify(menu.spec.path, row)
             return
         references = _references(attributes)
         if not references:
             raise Trap("failure: .id not specified", 1)
-        targets = [menu.find(reference) for reference in references]
-        for row in targets:
+        # Every target is checked before any is changed: a refused set changes nothing.
+        planned = []
+        for row in [menu.find(reference) for reference in references]:
             updated = {**row, **_normalise(row, changes)}
             self._check_references(menu.spec.path, updated)
             menu.check_unique(updated, ignore=row[".id"])
+            planned.append((row, updated))
+        for row, updated in planned:
             row.update(updated)
+            self._notify(menu.spec.path, row)
 
     def _check_references(self, path: str, row: dict[str, str]) -> None:
         if path == "/interface/wireguard":

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from radius_service.simulator.routeros.controller import SimulatorThread
+from radius_service.simulator.routeros.sessions import add_ppp_session
 from tests.service.routers.conftest import PASSWORD, USER, RawClient
 
 Start = Callable[..., SimulatorThread]
@@ -227,3 +228,29 @@ def _md5_response(challenge_hex: str) -> str:
         b"\x00" + PASSWORD.encode() + bytes.fromhex(challenge_hex), usedforsecurity=False
     )
     return "00" + digest.hexdigest()
+
+
+def test_listen_streams_changes_until_cancelled(start_sim: Start) -> None:
+    sim = start_sim("7.16")
+    raw = RawClient(sim.address)
+    raw.login()
+    raw.send("/ppp/active/listen", ".tag=live")
+    raw.send("/ip/pool/print", ".tag=p")  # the router keeps answering other commands meanwhile
+    assert raw.until_done() == [["!done", ".tag=p"]]
+    session_id = add_ppp_session(sim.state, "alice")
+    added = raw.sentence()
+    assert added is not None
+    assert added[:3] == ["!re", ".tag=live", f"=.id={session_id}"]
+    assert "=name=alice" in added
+    sim.state.execute("/ppp/active/remove", {".id": session_id})
+    assert raw.sentence() == ["!re", ".tag=live", f"=.id={session_id}", "=.dead=true"]
+    raw.send("/cancel", "=tag=live")
+    assert raw.until_done() == [
+        ["!trap", ".tag=live", "=category=2", "=message=interrupted"],
+        ["!done", ".tag=live"],
+    ]
+    assert raw.until_done() == [["!done"]]
+    add_ppp_session(sim.state, "bob")  # no longer streamed
+    raw.send("/system/identity/print")
+    assert raw.until_done() == [["!re", "=name=MikroTik"], ["!done"]]
+    raw.close()

@@ -143,3 +143,14 @@ def test_any_command_either_works_or_traps(
     for command, attributes, queries in steps:
         with contextlib.suppress(Trap):
             state.execute(command, attributes, queries)
+
+
+def test_a_refused_multi_item_change_changes_nothing() -> None:
+    state = RouterState("7.16")
+    state.execute("/ppp/secret/add", {"name": "a"})
+    with pytest.raises(Trap, match="no such item"):
+        state.execute("/ppp/secret/remove", {".id": "*1,*9"})
+    with pytest.raises(Trap, match="no such item"):
+        state.execute("/ppp/secret/set", {".id": "*1,*9", "password": "x"})
+    assert state.rows("/ppp/secret")[0]["name"] == "a"
+    assert "password" not in state.rows("/ppp/secret")[0]
