@@ -58,7 +58,9 @@ class RouterClient:
     """Async API over one router. Property names are RouterOS's (hyphenated); a Python
     keyword name like `use_radius` is sent as `use-radius`. Booleans go out as yes/no."""
 
-    def __init__(self, endpoint: RouterEndpoint, *, queue: RouterCommandQueue | None = None):
+    def __init__(
+        self, endpoint: RouterEndpoint, *, queue: RouterCommandQueue | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.queue = queue or RouterCommandQueue(endpoint)
 

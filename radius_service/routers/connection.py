@@ -86,6 +86,9 @@ class RouterConnection:
             )
         except TrapError as exc:
             raise RouterLoginFailed(endpoint.name, str(exc)) from exc
+        except UnicodeEncodeError as exc:
+            detail = "RouterOS before 6.43 accepts only ASCII passwords"
+            raise RouterLoginFailed(endpoint.name, detail) from exc
         except TimeoutError as exc:
             raise RouterTimedOut(endpoint.name, endpoint.timeout) from exc
         except ssl.SSLError as exc:

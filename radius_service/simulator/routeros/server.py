@@ -11,6 +11,7 @@ import hmac
 import logging
 import os
 import ssl
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -70,7 +71,7 @@ class RouterSimulator:
         self.state = state
         self.faults = Faults()
         self.logins = 0  # successful logins, so tests can see a reconnect happen
-        self.commands: list[str] = []
+        self.commands: deque[str] = deque(maxlen=1000)  # recent commands, for tests and logs
         self._listen = listen
         self._tls_listen = tls_listen
         self._tls_context = tls_context
