@@ -11,6 +11,8 @@ READ_ONLY = frozenset({"print", "listen"})
 SINGLETON_VERBS = frozenset({"print", "set", "listen"})
 # Sessions are made by subscribers, not by the API: they can only be listed and kicked.
 SESSION_VERBS = frozenset({"print", "remove", "listen"})
+# Physical interfaces exist on the board; they are configured, never added or removed.
+PORT_VERBS = frozenset({"print", "set", "listen"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,51 @@ MENUS: tuple[MenuSpec, ...] = (
     MenuSpec("/system/resource", READ_ONLY, singleton=True),
     MenuSpec("/system/routerboard", READ_ONLY, singleton=True),
     MenuSpec("/ppp/active", SESSION_VERBS),
+    MenuSpec(
+        "/interface",
+        PORT_VERBS,
+        unique=("name",),
+        defaults={
+            "type": "ether",
+            "mtu": "1500",
+            "actual-mtu": "1500",
+            "l2mtu": "1598",
+            "running": "true",
+            "rx-byte": "0",
+            "tx-byte": "0",
+            "link-downs": "0",
+            **_OFF,
+        },
+    ),
+    MenuSpec(
+        "/interface/pppoe-server/server",
+        unique=("service-name",),
+        required=("service-name", "interface"),
+        defaults={
+            "authentication": "pap,chap,mschap1,mschap2",
+            "default-profile": "default",
+            "one-session-per-host": "false",
+            "max-sessions": "unlimited",
+            "keepalive-timeout": "10",
+            "max-mtu": "auto",
+            "max-mru": "auto",
+            **_OFF,
+        },
+    ),
+    MenuSpec(
+        "/ip/hotspot/user",
+        unique=("name",),
+        required=("name",),
+        defaults={
+            "server": "all",
+            "profile": "default",
+            "password": "",
+            "mac-address": "",
+            "limit-uptime": "0s",
+            "limit-bytes-total": "0",
+            **_OFF,
+        },
+    ),
     MenuSpec(
         "/ppp/profile",
         unique=("name",),
@@ -309,6 +356,14 @@ def list_rows() -> dict[str, list[dict[str, str]]]:
         ],
         "/ip/hotspot/profile": [{"name": "default"}],
         "/ip/hotspot/user/profile": [{"name": "default"}],
+        "/interface": [
+            {
+                "name": f"ether{n}",
+                "default-name": f"ether{n}",
+                "mac-address": f"48:8F:5A:00:00:{n:02X}",
+            }
+            for n in range(1, 6)
+        ],
         "/ip/address": [
             {"address": "192.168.88.1/24", "interface": "ether1", "network": "192.168.88.0"}
         ],

@@ -71,6 +71,7 @@ def test_every_menu_the_service_configures_answers_print(start_sim: Start, versi
         "/ip/hotspot/user/profile", "/ip/hotspot/walled-garden", "/ip/hotspot/walled-garden/ip",
         "/radius", "/radius/incoming", "/ip/firewall/address-list", "/ip/firewall/nat",
         "/ip/firewall/filter", "/ip/address", "/ip/pool", "/user", "/user/group",
+        "/interface", "/interface/pppoe-server/server", "/ip/hotspot/user",
     ]  # fmt: skip
 
     async def scenario() -> None:
