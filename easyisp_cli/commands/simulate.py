@@ -121,7 +121,11 @@ def _register_router(peers: Any) -> None:
         "Runs until interrupted.",
     )
     router.add_argument(
-        "--listen", default="127.0.0.1:8728", type=_tcp_address(8728), metavar="HOST:PORT"
+        "--listen",
+        default=("127.0.0.1", 8728),
+        type=_tcp_address(8728),
+        metavar="HOST:PORT",
+        help="API address (default 127.0.0.1:8728; port 0 picks a free one)",
     )
     router.add_argument(
         "--tls-listen",
@@ -134,7 +138,12 @@ def _register_router(peers: Any) -> None:
         "--cert-out", default=None, metavar="FILE", help="save the API-SSL certificate (PEM)"
     )
     router.add_argument(
-        "--version", dest="routeros_version", default="7.16", help="RouterOS version to play"
+        "--version",
+        dest="routeros_version",
+        default="7.16",
+        type=_routeros_version,
+        metavar="X.Y[.Z]",
+        help="RouterOS version to play, e.g. 6.49.10 or 7.16 (default)",
     )
     router.add_argument("--user", default="admin", help="API user name")
     router.add_argument("--password", default="", help="API user's password")
@@ -202,3 +211,13 @@ def _tcp_address(default_port: int) -> Any:
         return (host, int(port))
 
     return parse
+
+
+def _routeros_version(value: str) -> str:
+    from radius_service.simulator.routeros.state import parse_version
+
+    try:
+        parse_version(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value

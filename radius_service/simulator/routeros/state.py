@@ -45,7 +45,11 @@ class CommandResult:
 
 
 def parse_version(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split(" ")[0].split(".") if _is_number(part))
+    """ "7.16" → (7, 16); ValueError unless it is numbers separated by dots (6 or 7 first)."""
+    parts = version.split(" ")[0].split(".")
+    if len(parts) < 2 or not all(_is_number(part) for part in parts) or parts[0] not in ("6", "7"):
+        raise ValueError(f"not a RouterOS 6 or 7 version: {version!r}")
+    return tuple(int(part) for part in parts)
 
 
 def format_duration(seconds: int) -> str:

@@ -154,3 +154,9 @@ def test_a_refused_multi_item_change_changes_nothing() -> None:
         state.execute("/ppp/secret/set", {".id": "*1,*9", "password": "x"})
     assert state.rows("/ppp/secret")[0]["name"] == "a"
     assert "password" not in state.rows("/ppp/secret")[0]
+
+
+@pytest.mark.parametrize("version", ["foo", "7", "67.1", "8.1", "7.x", ""])
+def test_only_routeros_6_and_7_versions_are_played(version: str) -> None:
+    with pytest.raises(ValueError, match="not a RouterOS 6 or 7 version"):
+        RouterState(version)
