@@ -67,10 +67,10 @@ def test_a_stalled_login_times_out(start_sim: Start) -> None:
     sim.simulator.faults.stall = True
 
     async def scenario() -> None:
-        async with client_for(endpoint_for(sim.address, timeout=0.3)) as client:
+        async with client_for(endpoint_for(sim.address, timeout=1.0)) as client:
             with pytest.raises(RouterTimedOut) as caught:
                 await client.test_connection()
-        assert "no answer within 0.3 s" in caught.value.user_message
+        assert "no answer within 1 s" in caught.value.user_message
 
     run(scenario())
 
@@ -79,7 +79,7 @@ def test_a_stalled_command_times_out_and_the_next_one_reconnects(start_sim: Star
     sim = start_sim("7.16", sessions=2)
 
     async def scenario() -> None:
-        async with client_for(endpoint_for(sim.address, timeout=0.3)) as client:
+        async with client_for(endpoint_for(sim.address, timeout=1.0)) as client:
             assert len(await client.ppp_active()) == 2
             sim.simulator.faults.stall = True
             with pytest.raises(RouterTimedOut):
