@@ -1,1 +1,1 @@
-"""Safaricom Daraja (M-Pesa) client: OAuth token, STK Push and Query, C2B URLs, Transaction Status."""
+"""Safaricom Daraja (M-Pesa) client: OAuth token, STK Push and Query, C2B, Transaction Status."""

@@ -257,9 +257,7 @@ class DarajaClient:
             "Remarks": remarks,
             "Occasion": occasion,
         }
-        answer = await self._call(
-            "transaction status", TRANSACTION_STATUS_PATH, body, self._retry
-        )
+        answer = await self._call("transaction status", TRANSACTION_STATUS_PATH, body, self._retry)
         data = _success_body(answer, "transaction status")
         log.info("daraja transaction status asked for %s", transaction_id)
         return TransactionStatusAccepted(

@@ -79,30 +79,32 @@ def classify(response: httpx.Response, *, operation: str) -> DarajaError:
     """The outcome of a non-2xx answer from a business API (not the token endpoint)."""
     code, message = error_fields(response)
     status = response.status_code
-    details = {"status": status, "error_code": code, "error_message": message}
-    said = f": {message}" if message else ""
+    said = f": {message}" if message else f" (HTTP {status})"
+    kind: type[DarajaError]
     if code in INVALID_TOKEN_CODES or status == 401:
-        return DarajaInvalidToken(f"Daraja refused the access token ({operation}){said}", **details)
-    if status == 429 or code in RATE_LIMIT_CODES:
-        return DarajaRateLimited(f"Daraja is rate limiting {operation}{said}", **details)
-    if code == BAD_REQUEST_CODE or code == REFUSED_CODE or (400 <= status < 500):
-        return DarajaBadRequest(f"Daraja refused {operation}{said or f' (HTTP {status})'}", **details)
-    return DarajaUnavailable(f"Daraja failed {operation} (HTTP {status}){said}", **details)
+        kind, text = DarajaInvalidToken, f"Daraja refused the access token ({operation}){said}"
+    elif status == 429 or code in RATE_LIMIT_CODES:
+        kind, text = DarajaRateLimited, f"Daraja is rate limiting {operation}{said}"
+    elif code in (BAD_REQUEST_CODE, REFUSED_CODE) or 400 <= status < 500:
+        kind, text = DarajaBadRequest, f"Daraja refused {operation}{said}"
+    else:
+        kind, text = DarajaUnavailable, f"Daraja failed {operation}{said}"
+    return kind(text, status=status, error_code=code, error_message=message)
 
 
 def classify_token_failure(response: httpx.Response) -> DarajaError:
     """The outcome of a non-2xx answer from the OAuth endpoint."""
     code, message = error_fields(response)
     status = response.status_code
-    details = {"status": status, "error_code": code, "error_message": message}
-    said = f": {message}" if message else ""
+    said = f": {message}" if message else f" (HTTP {status})"
+    kind: type[DarajaError]
     if status == 429 or code in RATE_LIMIT_CODES:
-        return DarajaRateLimited(f"Daraja is rate limiting token requests{said}", **details)
-    if 400 <= status < 500:
-        return DarajaInvalidCredentials(
-            f"Daraja refused the consumer key/secret (HTTP {status}){said}", **details
-        )
-    return DarajaUnavailable(f"Daraja's token service failed (HTTP {status}){said}", **details)
+        kind, text = DarajaRateLimited, f"Daraja is rate limiting token requests{said}"
+    elif 400 <= status < 500:
+        kind, text = DarajaInvalidCredentials, f"Daraja refused the consumer key/secret{said}"
+    else:
+        kind, text = DarajaUnavailable, f"Daraja's token service failed{said}"
+    return kind(text, status=status, error_code=code, error_message=message)
 
 
 def is_still_processing(response: httpx.Response) -> bool:

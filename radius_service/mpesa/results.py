@@ -19,7 +19,7 @@ class StkState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class StkPushAccepted:
-    """Daraja accepted the push for processing; nothing is paid until the callback or query says so."""
+    """Daraja accepted the push; nothing is paid until the callback or a query says so."""
 
     merchant_request_id: str
     checkout_request_id: str

@@ -22,7 +22,7 @@ from radius_service.mpesa.errors import (
 from radius_service.mpesa.retry import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
-TOKEN_PATH = "/oauth/v1/generate"
+TOKEN_PATH = "/oauth/v1/generate"  # noqa: S105 - a URL path, not a secret
 # Renew this long before Daraja's expiry (a minute for the usual 3599 s token), so a request
 # never leaves with a token that dies in flight; short test tokens renew at 90 % of their life.
 REFRESH_MARGIN_SECONDS = 60.0
@@ -104,7 +104,9 @@ class TokenCache:
                 "Daraja's token service answered without a usable token", status=200
             ) from exc
         if not value or expires_in <= 0:
-            raise DarajaUnavailable("Daraja's token service answered with an empty token", status=200)
+            raise DarajaUnavailable(
+                "Daraja's token service answered with an empty token", status=200
+            )
         margin = min(REFRESH_MARGIN_SECONDS, expires_in * 0.1)
         log.info("daraja access token fetched, valid for %.0f s", expires_in)
         return AccessToken(value, expires_in, self._clock() + expires_in - margin)

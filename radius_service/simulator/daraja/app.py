@@ -39,13 +39,9 @@ def build_app(config: SimulatorConfig) -> tuple[Starlette, SimulatorState]:
         Route("/oauth/v1/generate", bound(oauth.generate_token), methods=["GET", "POST"]),
         Route("/mpesa/stkpush/v1/processrequest", bound(stk.stk_push), methods=["POST"]),
         Route("/mpesa/stkpushquery/v1/query", bound(stk.stk_query), methods=["POST"]),
-        Route(
-            "/mpesa/c2b/v{version:int}/registerurl", bound(c2b.register_urls), methods=["POST"]
-        ),
+        Route("/mpesa/c2b/v{version:int}/registerurl", bound(c2b.register_urls), methods=["POST"]),
         Route("/mpesa/c2b/v{version:int}/simulate", bound(c2b.simulate), methods=["POST"]),
-        Route(
-            "/mpesa/transactionstatus/v1/query", bound(c2b.transaction_status), methods=["POST"]
-        ),
+        Route("/mpesa/transactionstatus/v1/query", bound(c2b.transaction_status), methods=["POST"]),
         Route("/simulator/scenario", bound(control.scenario), methods=["GET", "POST"]),
         Route("/simulator/rate-limit", bound(control.rate_limit), methods=["POST"]),
         Route("/simulator/tokens/expire", bound(control.expire_tokens), methods=["POST"]),

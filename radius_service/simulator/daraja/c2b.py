@@ -153,7 +153,9 @@ async def _notify(
     try:
         response = await ctx.post(registration.confirmation_url, body, NOTIFY_TIMEOUT)
     except httpx.HTTPError as exc:
-        log.warning("simulated C2B confirmation to %s failed: %s", registration.confirmation_url, exc)
+        log.warning(
+            "simulated C2B confirmation to %s failed: %s", registration.confirmation_url, exc
+        )
         return
     if 200 <= response.status_code < 300:
         payment.confirmations_delivered += 1

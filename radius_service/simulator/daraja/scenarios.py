@@ -39,9 +39,7 @@ OUTCOMES: dict[Scenario, Outcome] = {
     Scenario.NO_CALLBACK: SUCCESS,
     Scenario.CANCELLED: Outcome(1032, "Request cancelled by user"),
     Scenario.TIMEOUT: Outcome(1037, "DS timeout user cannot be reached"),
-    Scenario.INSUFFICIENT_FUNDS: Outcome(
-        1, "The balance is insufficient for the transaction."
-    ),
+    Scenario.INSUFFICIENT_FUNDS: Outcome(1, "The balance is insufficient for the transaction."),
     Scenario.WRONG_PIN: Outcome(2001, "The initiator information is invalid."),
     Scenario.EXPIRED: Outcome(1019, "Transaction has expired"),
 }

@@ -4,6 +4,7 @@ answer per scenario, the callback to CallBackURL, and STK Push Query (protocols.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from datetime import UTC, datetime
@@ -143,13 +144,13 @@ async def _customer_answers(ctx: SimContext, t: StkTransaction) -> None:
     transaction, then call the merchant back as the scenario says."""
     config = ctx.state.config
     delay = (
-        config.late_callback_delay if t.scenario is Scenario.LATE_CALLBACK else config.callback_delay
+        config.late_callback_delay
+        if t.scenario is Scenario.LATE_CALLBACK
+        else config.callback_delay
     )
     if delay > 0:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(t.released.wait(), timeout=delay)
-        except TimeoutError:
-            pass
     outcome = OUTCOMES[t.scenario]
     t.completed_at = datetime.now(UTC)
     t.result_code = outcome.result_code
