@@ -86,6 +86,7 @@ async def transactions(ctx: SimContext, request: Request) -> Response:
     return JSONResponse(
         {
             "tokens_issued": state.tokens_issued,
+            "rate_limited_remaining": state.rate_limited_requests,
             "stk": [t.public() for t in state.stk.values()],
             "c2b": [p.public() for p in state.c2b],
             "transaction_status": list(state.status_queries),
