@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
@@ -23,6 +23,7 @@ from easyisp_core.errors import ValidationFailed
 from easyisp_core.rules.phones import normalize_ke_phone
 from radius_service.mpesa.errors import (
     DarajaBadRequest,
+    DarajaError,
     DarajaInvalidToken,
     DarajaUnavailable,
     classify,
@@ -279,7 +280,11 @@ class DarajaClient:
         async def attempt() -> httpx.Response:
             return await self._send_authorised(operation, path, body, accept)
 
-        return await with_retries(operation, attempt, retry)
+        try:
+            return await with_retries(operation, attempt, retry)
+        except _TokenFailure as failure:
+            # The token fetch already made its own retries; the call does not repeat them.
+            raise failure.error from failure.error.__cause__
 
     async def _send_authorised(
         self,
@@ -288,13 +293,13 @@ class DarajaClient:
         body: dict[str, Any],
         accept: Callable[[httpx.Response], bool] | None,
     ) -> httpx.Response:
-        token = await self.tokens.get()
+        token = await self._token(self.tokens.get())
         response = await self._send(operation, path, body, token)
         if _wanted(response, accept):
             return response
         error = classify(response, operation=operation)
         if isinstance(error, DarajaInvalidToken):
-            token = await self.tokens.refresh_after_rejection(token)
+            token = await self._token(self.tokens.refresh_after_rejection(token))
             response = await self._send(operation, path, body, token)
             if _wanted(response, accept):
                 return response
@@ -308,6 +313,13 @@ class DarajaClient:
         )
         raise error
 
+    @staticmethod
+    async def _token(fetch: Awaitable[str]) -> str:
+        try:
+            return await fetch
+        except DarajaError as exc:
+            raise _TokenFailure(exc) from exc
+
     async def _send(
         self, operation: str, path: str, body: dict[str, Any], token: str
     ) -> httpx.Response:
@@ -319,6 +331,14 @@ class DarajaClient:
             unknown = " (it may still reach the customer: check before sending again)"
             note = unknown if path == STK_PUSH_PATH else ""
             raise DarajaUnavailable(f"Daraja unreachable for {operation}{note}: {exc}") from exc
+
+
+class _TokenFailure(Exception):
+    """Carries a token error past the call's retry loop (it was retried already)."""
+
+    def __init__(self, error: DarajaError) -> None:
+        super().__init__(error.user_message)
+        self.error = error
 
 
 def whole_shillings(amount: Decimal | int) -> int:

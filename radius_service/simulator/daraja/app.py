@@ -44,6 +44,7 @@ def build_app(config: SimulatorConfig) -> tuple[Starlette, SimulatorState]:
         Route("/mpesa/transactionstatus/v1/query", bound(c2b.transaction_status), methods=["POST"]),
         Route("/simulator/scenario", bound(control.scenario), methods=["GET", "POST"]),
         Route("/simulator/rate-limit", bound(control.rate_limit), methods=["POST"]),
+        Route("/simulator/outage", bound(control.outage), methods=["POST"]),
         Route("/simulator/tokens/expire", bound(control.expire_tokens), methods=["POST"]),
         Route(
             "/simulator/stk/{checkout_request_id}/release",

@@ -67,6 +67,15 @@ async def rate_limit(ctx: SimContext, request: Request) -> Response:
     return JSONResponse({"requests": requests, "status": status})
 
 
+async def outage(ctx: SimContext, request: Request) -> Response:
+    """POST {"requests": N}: the next N Daraja requests fail with HTTP 503."""
+    requests = (await _json(request)).get("requests", 1)
+    if not isinstance(requests, int) or requests < 0:
+        return _problem("give requests >= 0")
+    ctx.state.failing_requests = requests
+    return JSONResponse({"requests": requests})
+
+
 async def expire_tokens(ctx: SimContext, request: Request) -> Response:
     ctx.state.expire_tokens()
     return JSONResponse({"expired": True})
@@ -87,6 +96,7 @@ async def transactions(ctx: SimContext, request: Request) -> Response:
         {
             "tokens_issued": state.tokens_issued,
             "rate_limited_remaining": state.rate_limited_requests,
+            "failing_remaining": state.failing_requests,
             "stk": [t.public() for t in state.stk.values()],
             "c2b": [p.public() for p in state.c2b],
             "transaction_status": list(state.status_queries),

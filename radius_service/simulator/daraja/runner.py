@@ -36,11 +36,11 @@ class ServerThread:
 
     def start(self) -> Self:
         self._thread.start()
-        deadline = threading.Event()
+        pause = threading.Event()
         for _ in range(int(START_TIMEOUT / 0.02)):
             if self._server.started or not self._thread.is_alive():
                 break
-            deadline.wait(0.02)
+            pause.wait(0.02)
         if not self._server.started:
             self.stop()
             raise RuntimeError(f"the HTTP server on {self.url} did not start")

@@ -128,6 +128,7 @@ class SimulatorState:
     default_scenario: Scenario | None = None  # None: the phone-suffix rule
     rate_limited_requests: int = 0
     rate_limit_status: int = 429
+    failing_requests: int = 0  # an injected outage: HTTP 503 internal errors
 
     def issue_token(self) -> str:
         token = secrets.token_urlsafe(21)  # 28 characters, like Daraja's

@@ -79,7 +79,11 @@ class SimContext:
         return await self.http.post(url, json=body, timeout=timeout)
 
     def rate_limit_gate(self) -> None:
-        """The injected rate limit: the next N Daraja requests get Spike Arrest answers."""
+        """The injected faults: the next N Daraja requests get Spike Arrest answers (rate
+        limit) or internal errors (outage)."""
+        if self.state.failing_requests > 0:
+            self.state.failing_requests -= 1
+            raise Refusal(503, "500.003.1001", "Internal Server Error")
         if self.state.rate_limited_requests > 0:
             self.state.rate_limited_requests -= 1
             raise Refusal(self.state.rate_limit_status, "500.003.02", "Spike Arrest Violation")
