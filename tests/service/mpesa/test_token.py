@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from radius_service.mpesa.client import DarajaClient
@@ -129,3 +130,36 @@ def test_rate_limit_that_outlasts_the_retries_is_reported(simulator: DarajaSimul
 
     run(work)
     assert control(simulator, "transactions")["rate_limited_remaining"] == 7
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "auth", "status", "code"),
+    [
+        (
+            "GET",
+            "grant_type=password",
+            ("easyisp-sim-key", "easyisp-sim-secret"),
+            400,
+            "400.008.02",
+        ),
+        ("GET", "grant_type=client_credentials", None, 400, "400.008.01"),
+        (
+            "POST",
+            "grant_type=client_credentials",
+            ("easyisp-sim-key", "easyisp-sim-secret"),
+            404,
+            "404.001.04",
+        ),
+    ],
+)
+def test_simulator_token_endpoint_refuses_as_daraja_does(
+    simulator: DarajaSimulator,
+    method: str,
+    query: str,
+    auth: tuple[str, str] | None,
+    status: int,
+    code: str,
+) -> None:
+    response = httpx.request(method, f"{simulator.url}/oauth/v1/generate?{query}", auth=auth)
+    assert response.status_code == status
+    assert response.json()["errorCode"] == code
