@@ -145,13 +145,15 @@ def test_every_action_works_end_to_end_through_the_database(
         with qtbot.waitSignal(ws.receipt_saved, timeout=TIMEOUT_MS):
             submit(qtbot, ws, {"amount": "1500", "method": "CASH", "note": "counter"})
         assert db_value(site, "SELECT count(*) FROM payments WHERE customer_id = :c", c=cid) == 1
-        assert db_value(
-            site, "SELECT amount FROM wallet_transactions WHERE customer_id = :c AND kind = 'TOPUP'",
-            c=cid,
-        ) == Decimal("1500.00")  # fmt: skip
+        credited = (
+            "SELECT amount FROM wallet_transactions WHERE customer_id = :c AND kind = 'TOPUP'"
+        )
+        assert db_value(site, credited, c=cid) == Decimal("1500.00")
         data = receipt_path.read_bytes()
-        assert data.startswith(b"%PDF") and b"/Type /Page" in data
-        assert ws.last_receipt is not None and ws.last_receipt.number.startswith("RCT-")
+        assert data.startswith(b"%PDF")
+        assert b"/Type /Page" in data
+        assert ws.last_receipt is not None
+        assert ws.last_receipt.number.startswith("RCT-")
         qtbot.waitUntil(lambda: ws.header["wallet"].text() == "KES 1,500.00", timeout=TIMEOUT_MS)
         assert ws.models["payments"].rowCount() == 1
         assert ws.models["ledger"].index(0, 3).data() == "KES 1,500.00"

@@ -61,7 +61,7 @@ def seed_site(url: str, box: SecretBox) -> Site:
                     output_octets=734_003_200,
                     session_time=5400,
                     started_at=datetime.now(UTC) - timedelta(hours=1, minutes=30),
-                )  # fmt: skip
+                )
             )
             staff: dict[str, str] = {}
             for role in ("ADMIN", "VIEWER", "CUSTOMER_CARE"):
