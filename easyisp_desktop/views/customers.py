@@ -175,6 +175,15 @@ class CustomersPage(TablePage):
         for workspace in self.workspaces.values():
             workspace.follow(live)
 
+    def stop_following(self) -> None:
+        """Before the page goes away: no refresh may start on a closing window."""
+        self._live_timer.stop()
+        if self.live is not None:
+            self.live.changed.disconnect(self._on_live_change)
+            for workspace in self.workspaces.values():
+                workspace.stop_following(self.live)
+            self.live = None
+
     def _on_live_change(self, change: LiveChange) -> None:
         if change.table in LIVE_TABLES and self._shown_once:
             self._live_timer.start()

@@ -216,6 +216,10 @@ class CustomerWorkspace(QWidget):
         """Re-read when a payment, session or command of this customer changes."""
         live.changed.connect(self._on_live_change)
 
+    def stop_following(self, live: LiveUpdates) -> None:
+        self._live_timer.stop()
+        live.changed.disconnect(self._on_live_change)
+
     def _on_live_change(self, change: LiveChange) -> None:
         if change.customer_id == self.customer_id:
             self._live_timer.start()

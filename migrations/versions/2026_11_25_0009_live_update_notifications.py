@@ -26,8 +26,9 @@ depends_on: str | Sequence[str] | None = None
 FUNCTION = """
 CREATE FUNCTION easyisp_notify_live_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- TG_ARGV[0] is the table's logical name: TG_TABLE_NAME would name a sessions partition.
   PERFORM pg_notify('easyisp_live', json_build_object(
-    'table', TG_TABLE_NAME,
+    'table', TG_ARGV[0],
     'op', TG_OP,
     'id', NEW.id::text,
     'tenant_id', NEW.tenant_id::text,
@@ -68,7 +69,7 @@ def upgrade() -> None:
         when = f" WHEN ({condition})" if condition else ""
         op.execute(
             f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW{when} "
-            "EXECUTE FUNCTION easyisp_notify_live_update()"
+            f"EXECUTE FUNCTION easyisp_notify_live_update('{table}')"
         )
 
 
