@@ -154,6 +154,7 @@ class CustomerWorkspace(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
 
         self.tabs = QTabWidget()
         self.profile_values = {key: QLabel() for key, _ in PROFILE_FIELDS}
@@ -272,6 +273,7 @@ class CustomerWorkspace(QWidget):
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "")
         self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     # Running actions -------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ def test_an_unexpected_exception_is_logged_to_the_data_dir_and_shown_with_detail
     log = crash_log_path(tmp_path).read_text(encoding="utf-8")
     assert "ZeroDivisionError: division by zero in a slot" in log
     assert "Traceback" in log
-    (title, message, details) = shown[0]
+    (_title, message, details) = shown[0]
     assert "did not expect" in message
     assert str(crash_log_path(tmp_path)) in message
     assert "ZeroDivisionError" in details
