@@ -105,7 +105,7 @@ def test_enter_on_a_customer_row_opens_the_workspace_and_escape_closes_it(
         page.table.setFocus()
         page.table.setCurrentIndex(page.model.index(0, 0))
         with qtbot.waitSignal(page.workspace_opened, timeout=TIMEOUT_MS) as opened:
-            qtbot.keyClick(page.table, Qt.Key.Key_Return)
+            qtbot.keyClick(page.table, Qt.Key.Key_Return)  # type: ignore[no-untyped-call]
         workspace: CustomerWorkspace = opened.args[0]
         qtbot.waitUntil(lambda: workspace.data is not None, timeout=TIMEOUT_MS)
         assert workspace.title.text().startswith("Wanjiru Kamau")
@@ -122,7 +122,7 @@ def test_enter_on_a_customer_row_opens_the_workspace_and_escape_closes_it(
         # A second Enter raises the same window rather than opening another.
         assert page.open_current() is workspace
         workspace.activateWindow()
-        qtbot.keyClick(workspace, Qt.Key.Key_Escape)
+        qtbot.keyClick(workspace, Qt.Key.Key_Escape)  # type: ignore[no-untyped-call]
         assert not workspace.isVisible()
         page.close_workspaces()
     finally:
