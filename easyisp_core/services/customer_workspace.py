@@ -44,6 +44,7 @@ class CustomerProfile:
     branding_name: str | None
     receipt_footer: str | None
     support_phone: str | None
+    brand_color: str = "#0B6E4F"
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def customer_profile(session: Session, customer_id: uuid.UUID) -> CustomerProfil
         branding_name=branding.display_name,
         receipt_footer=branding.receipt_footer,
         support_phone=branding.support_phone,
+        brand_color=branding.primary_color,
     )
 
 

@@ -32,7 +32,8 @@ def receipt_html(receipt: Receipt) -> str:
     contact = f"<p>Support: {escape(customer.support_phone)}</p>" if customer.support_phone else ""
     footer = f"<p><i>{escape(customer.receipt_footer)}</i></p>" if customer.receipt_footer else ""
     return (
-        f"<h1>{escape(issuer)}</h1><h2>Payment receipt</h2>"
+        f"<h1 style='color: {escape(customer.brand_color)}'>{escape(issuer)}</h1>"
+        "<h2>Payment receipt</h2>"
         f"<table cellpadding='6'>{table}</table>{contact}{footer}"
         "<p>Thank you for your payment.</p>"
     )
