@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
@@ -118,6 +119,7 @@ class CustomersPage(TablePage):
         # None: each workspace asks the database who is logged in.
         self.permissions = permissions
         self.live: LiveUpdates | None = None
+        self._own_live: LiveUpdates | None = None
         self.workspaces: dict[uuid.UUID, CustomerWorkspace] = {}
         self.table.doubleClicked.connect(self._open_index)
         opener = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
@@ -154,6 +156,8 @@ class CustomersPage(TablePage):
             workspace.destroyed.connect(lambda: self.workspaces.pop(customer_id, None))
             self.workspaces[customer_id] = workspace
             workspace.reload()
+        elif not workspace.isVisible():
+            workspace.reload()  # closed with Esc earlier: show it fresh
         workspace.show()
         workspace.raise_()
         workspace.activateWindow()
@@ -174,6 +178,24 @@ class CustomersPage(TablePage):
         live.changed.connect(self._on_live_change)
         for workspace in self.workspaces.values():
             workspace.follow(live)
+
+    def start_live_updates(self, url: URL) -> LiveUpdates:
+        """Listen for changes on the console's own login (one thread, its own connection);
+        the page owns the listener and stops it in shutdown()."""
+        live = LiveUpdates.for_url(url, tenant_id=self.tenant_id, parent=self)
+        live.start()
+        self.follow(live)
+        self._own_live = live
+        return live
+
+    def shutdown(self) -> None:
+        """Stop listening and close the workspaces (before the database is closed)."""
+        live = self._own_live
+        self.stop_following()
+        self.close_workspaces()
+        if live is not None:
+            live.stop()
+            self._own_live = None
 
     def stop_following(self) -> None:
         """Before the page goes away: no refresh may start on a closing window."""

@@ -70,7 +70,7 @@ def pay(site: Site, tenant: str, username: str, amount: str) -> None:
 
 
 def test_a_payment_from_another_connection_appears_in_the_open_table_and_workspace(
-    qtbot: QtBot, site: Site, live: LiveUpdates, tmp_path: Path
+    qtbot: QtBot, site: Site, tmp_path: Path
 ) -> None:
     engine = staff_engine(site.url, site.staff["ADMIN"])
     install_guard(engine, force=True)
@@ -82,7 +82,8 @@ def test_a_payment_from_another_connection_appears_in_the_open_table_and_workspa
             tenant_id=site.tenant_id,
         )  # fmt: skip
         qtbot.addWidget(page)
-        page.follow(live)
+        live = page.start_live_updates(engine.url)
+        qtbot.waitUntil(live.listening.is_set, timeout=TIMEOUT_MS)
         page.show()
         qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=TIMEOUT_MS)
         workspace = page.open_workspace(site.customer_id)
@@ -118,8 +119,8 @@ def test_a_payment_from_another_connection_appears_in_the_open_table_and_workspa
             lambda: workspace.models["commands"].index(0, 2).data() == "DONE", timeout=TIMEOUT_MS
         )
         assert workspace.models["commands"].index(0, 4).data() == "Disconnect-ACK"
-        page.stop_following()
-        page.close_workspaces()
+        page.shutdown()
+        assert not live.listening.is_set()
     finally:
         workers.cancel_all()
         workers.wait(10_000)
