@@ -17,6 +17,7 @@ from easyisp_core.db.engine import Database, open_database, session_scope
 from easyisp_core.db.revision import check_schema
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.settings import Settings
+from easyisp_desktop.crash import install_crash_hook
 from easyisp_desktop.framework.gui_thread_guard import assert_not_gui_thread, install_guard
 from easyisp_desktop.main_window import MainWindow, ProgressFn
 
@@ -98,6 +99,7 @@ def run_console(
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(PRODUCT)
     app.setApplicationVersion(__version__)
+    crash_hook = install_crash_hook(settings.data_dir)
 
     # Every database the workers opened, so it is closed even when the window went away
     # before the connection finished (its result signal is then never delivered).
@@ -135,4 +137,5 @@ def run_console(
         window.shutdown()
         for database in opened:
             database.close()
+        crash_hook.uninstall()
     return code

@@ -99,6 +99,21 @@ def _capture(out: Path, data_dir: Path) -> int:
         _wait(app, lambda: customers.model.query.text == "wanj" and not customers.model.loading)
         _settle(app)
         window.grab().save(str(out / "customers-search.png"))
+        customers.table.setCurrentIndex(customers.model.index(0, 0))
+        workspace = customers.open_current()
+        assert workspace is not None
+        workspace.resize(*SIZE)
+        _wait(app, lambda: workspace.data is not None)
+        # The sessions tab shows the usage columns; pick it when the customer has any.
+        _settle(app)
+        sessions_tab = next(
+            i for i in range(workspace.tabs.count()) if workspace.tabs.tabText(i) == "Sessions"
+        )
+        if workspace.models["sessions"].rowCount():
+            workspace.tabs.setCurrentIndex(sessions_tab)
+        _settle(app)
+        workspace.grab().save(str(out / "customer-workspace.png"))
+        customers.close_workspaces()
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

@@ -8,17 +8,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
 from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerRow
 from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.services.customer_list import first_customer_page, next_customer_page
+from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
 from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.framework.worker import WorkerPool
+from easyisp_desktop.workspace.window import CustomerWorkspace
 
 
 def format_phone(phone: str | None) -> str:
@@ -77,7 +81,17 @@ class CustomerSource:
             return next_customer_page(session, self._query(query), last, limit, dense=bool(token))
 
 
+# Tables whose changes show in this list (a payment changes the balance and maybe the expiry).
+LIVE_TABLES = frozenset({"payments", "sessions", "service_commands"})
+# A burst of notifications (a payment and its ledger, a router reconnecting) refreshes once.
+LIVE_DEBOUNCE_MS = 300
+
+
 class CustomersPage(TablePage):
+    """The customer list; Enter or a double-click opens the customer's workspace."""
+
+    workspace_opened = Signal(object)  # CustomerWorkspace
+
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -85,6 +99,7 @@ class CustomersPage(TablePage):
         settings: QSettings,
         *,
         tenant_id: uuid.UUID | None = None,
+        permissions: frozenset[str] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
@@ -100,3 +115,97 @@ class CustomersPage(TablePage):
         )
         # The tenant the list is limited to (None: all the login may see, e.g. a DB admin).
         self.tenant_id = tenant_id
+        self.sessions = sessions
+        # None: each workspace asks the database who is logged in.
+        self.permissions = permissions
+        self.live: LiveUpdates | None = None
+        self._own_live: LiveUpdates | None = None
+        self.workspaces: dict[uuid.UUID, CustomerWorkspace] = {}
+        self.table.doubleClicked.connect(self._open_index)
+        opener = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        opener.setContext(Qt.ShortcutContext.WidgetShortcut)
+        opener.activated.connect(self.open_current)
+        enter = QShortcut(QKeySequence(Qt.Key.Key_Enter), self.table)
+        enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.activated.connect(self.open_current)
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_DEBOUNCE_MS)
+        self._live_timer.timeout.connect(self.model.refresh)
+
+    # The customer workspace -------------------------------------------------------------
+
+    def open_current(self) -> CustomerWorkspace | None:
+        return self._open_index(self.table.currentIndex())
+
+    def _open_index(self, index: QModelIndex) -> CustomerWorkspace | None:
+        if not index.isValid():
+            return None
+        row: CustomerRow = self.model.row_object(index.row())
+        return self.open_workspace(row.id)
+
+    def open_workspace(self, customer_id: uuid.UUID) -> CustomerWorkspace:
+        """Show the customer's workspace (one window per customer; raised when already open)."""
+        workspace = self.workspaces.get(customer_id)
+        if workspace is None:
+            workspace = CustomerWorkspace(
+                self.sessions, self.workers, customer_id, permissions=self.permissions
+            )
+            if self.live is not None:
+                workspace.follow(self.live)
+            workspace.destroyed.connect(lambda: self.workspaces.pop(customer_id, None))
+            self.workspaces[customer_id] = workspace
+            workspace.reload()
+        elif not workspace.isVisible():
+            workspace.reload()  # closed with Esc earlier: show it fresh
+        workspace.show()
+        workspace.raise_()
+        workspace.activateWindow()
+        self.workspace_opened.emit(workspace)
+        return workspace
+
+    def close_workspaces(self) -> None:
+        for workspace in list(self.workspaces.values()):
+            workspace.close()
+            workspace.deleteLater()
+        self.workspaces.clear()
+
+    # Live updates -----------------------------------------------------------------------
+
+    def follow(self, live: LiveUpdates) -> None:
+        """Refresh the list (and open workspaces) when payments, sessions or commands change."""
+        self.live = live
+        live.changed.connect(self._on_live_change)
+        for workspace in self.workspaces.values():
+            workspace.follow(live)
+
+    def start_live_updates(self, url: URL) -> LiveUpdates:
+        """Listen for changes on the console's own login (one thread, its own connection);
+        the page owns the listener and stops it in shutdown()."""
+        live = LiveUpdates.for_url(url, tenant_id=self.tenant_id, parent=self)
+        live.start()
+        self.follow(live)
+        self._own_live = live
+        return live
+
+    def shutdown(self) -> None:
+        """Stop listening and close the workspaces (before the database is closed)."""
+        live = self._own_live
+        self.stop_following()
+        self.close_workspaces()
+        if live is not None:
+            live.stop()
+            self._own_live = None
+
+    def stop_following(self) -> None:
+        """Before the page goes away: no refresh may start on a closing window."""
+        self._live_timer.stop()
+        if self.live is not None:
+            self.live.changed.disconnect(self._on_live_change)
+            for workspace in self.workspaces.values():
+                workspace.stop_following(self.live)
+            self.live = None
+
+    def _on_live_change(self, change: LiveChange) -> None:
+        if change.table in LIVE_TABLES and self._shown_once:
+            self._live_timer.start()

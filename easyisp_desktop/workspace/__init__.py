@@ -1,0 +1,1 @@
+"""The customer workspace: one customer's profile, history and front-desk actions."""
