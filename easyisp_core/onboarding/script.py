@@ -102,8 +102,7 @@ def _comment_text(text: str) -> str:
 def _wireguard(vpn: RouterVpn, site: SiteEndpoint) -> list[str]:
     return [
         "/interface wireguard",
-        f"add name={WG_INTERFACE} private-key={quote(vpn.private_key)} "
-        'comment="easyisp:vpn"',
+        f'add name={WG_INTERFACE} private-key={quote(vpn.private_key)} comment="easyisp:vpn"',
         "/interface wireguard peers",
         f"add interface={WG_INTERFACE} public-key={quote(site.public_key)} "
         f"endpoint-address={value(site.endpoint_host)} endpoint-port={site.endpoint_port} "
@@ -146,7 +145,7 @@ def _api_access(router: RouterOnboarding, service_address: str) -> list[str]:
     site_host = f"{service_address}/32" if ":" not in service_address else service_address
     return [
         "/user group",
-        f"add name={API_GROUP} policy={API_POLICY} comment=\"easyisp:api\"",
+        f'add name={API_GROUP} policy={API_POLICY} comment="easyisp:api"',
         "/user",
         f"add name={quote(router.api_username)} group={API_GROUP} "
         f"password={quote(router.api_password)} address={site_host} "
@@ -158,8 +157,7 @@ def _api_access(router: RouterOnboarding, service_address: str) -> list[str]:
         'action=accept comment="easyisp:api-from-site"',
         f"add chain=input protocol=udp dst-port={router.coa_port} "
         f'src-address={service_address} action=accept comment="easyisp:coa-from-site"',
-        "add chain=input protocol=tcp dst-port=8728,8729 action=drop "
-        'comment="easyisp:api-drop"',
+        'add chain=input protocol=tcp dst-port=8728,8729 action=drop comment="easyisp:api-drop"',
         # Accept rules go to the top, ahead of any default "drop not from LAN" rule.
         'move [find comment="easyisp:coa-from-site"] destination=0',
         'move [find comment="easyisp:api-from-site"] destination=0',

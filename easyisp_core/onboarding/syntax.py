@@ -169,13 +169,9 @@ def _check_first_word(command: _Command, problems: list[SyntaxProblem]) -> None:
     word = command.first_word
     if word.startswith("/"):
         if not _MENU.fullmatch(word):
-            problems.append(
-                SyntaxProblem(command.line, command.column, f"bad menu path {word!r}")
-            )
+            problems.append(SyntaxProblem(command.line, command.column, f"bad menu path {word!r}"))
         return
     if word not in _KEYWORDS:
         problems.append(
-            SyntaxProblem(
-                command.line, command.column, f"a command cannot start with {word!r}"
-            )
+            SyntaxProblem(command.line, command.column, f"a command cannot start with {word!r}")
         )

@@ -1,0 +1,1 @@
+"""MikroTik router control: configuration sync (and, later, the API client and health)."""
