@@ -87,7 +87,8 @@ def test_hostile_values_stay_inside_their_strings() -> None:
     )
     script = render_script(router, SITE)
     assert check_script(script) == []
-    assert "\n/system" not in script and "\n/user remove" not in script
+    assert "\n/system" not in script
+    assert "\n/user remove" not in script
     assert HOSTILE not in script
     # Every line still starts as our own lines do: a comment, a menu, a verb or `:do`.
     for line in script.splitlines():

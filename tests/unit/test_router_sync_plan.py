@@ -121,7 +121,8 @@ def test_a_changed_secret_visible_in_the_printout_is_set() -> None:
     assert [(c.action, c.params) for c in changes] == [
         ("set", {"secret": "Zx8-radius-secret", "timeout": "3s"})
     ]
-    assert "old-secret" not in changes[0].reason and "Zx8" not in changes[0].reason
+    assert "old-secret" not in changes[0].reason
+    assert "Zx8" not in changes[0].reason
 
 
 def test_a_removed_package_is_pruned_and_a_renamed_one_replaced() -> None:
