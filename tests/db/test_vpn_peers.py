@@ -91,9 +91,7 @@ def test_a_peer_has_a_real_key_pair_stored_encrypted_and_one_per_router(
     peer = create_peer_for_nas(session, secret_box, nas)
     private = reveal_peer_private_key(session, secret_box, peer.id)
     assert public_key_of(private) == peer.public_key
-    assert private.encode() not in bytes(
-        VpnRepository(session).peer_private_key(peer.id) or b""
-    )
+    assert private.encode() not in bytes(VpnRepository(session).peer_private_key(peer.id) or b"")
     with pytest.raises(Conflict, match="already has a VPN peer"):
         create_peer_for_nas(session, secret_box, nas)
 
