@@ -28,7 +28,7 @@ def parse_range(text: str) -> IpNetwork:
 
 
 def site_address(network: IpNetwork) -> IpAddress:
-    return next(network.hosts())
+    return ip_address(network.network_address + 1)
 
 
 def first_free_address(network: IpNetwork, used: Iterable[str | IpAddress]) -> IpAddress:
@@ -36,6 +36,7 @@ def first_free_address(network: IpNetwork, used: Iterable[str | IpAddress]) -> I
     taken = {ip_address(str(a).split("/")[0]) for a in used}
     taken.add(site_address(network))
     for host in network.hosts():
-        if host not in taken:
-            return host
+        candidate = ip_address(host)
+        if candidate not in taken:
+            return candidate
     raise Conflict(f"The VPN range {network} has no free address left; widen it.")

@@ -17,7 +17,7 @@ from easyisp_core.rules.vpn_addresses import DEFAULT_RANGE, first_free_address, 
 from easyisp_core.wireguard_keys import generate_key_pair, is_valid_key
 
 # Binds the ciphertext to its column (see crypto.SecretBox).
-VPN_PRIVATE_KEY = "vpn.private_key"  # noqa: S105 - a purpose label, not a key
+VPN_PRIVATE_KEY = "vpn.private_key"
 
 
 @dataclass(frozen=True)
