@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ipaddress import ip_address
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +17,10 @@ from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.errors import Conflict, PermissionDenied
 from easyisp_core.models import AuditLog, Nas
 from easyisp_core.models.enums import VpnPeerStatus
+from easyisp_core.onboarding.syntax import check_script
 from easyisp_core.repositories.vpn import VpnRepository
+from easyisp_core.services.nas import NAS_SECRET
+from easyisp_core.services.onboarding import onboarding_script
 from easyisp_core.services.tenants import create_tenant
 from easyisp_core.services.vpn import (
     VpnSiteInfo,
@@ -179,3 +182,33 @@ def test_a_viewer_can_read_the_site_but_not_allocate_or_read_keys(
             reveal_peer_private_key(session, secret_box, site.a.ids["vpn_peer"])
     finally:
         engine.dispose()
+
+
+def test_a_field_tech_gets_the_script_and_a_viewer_does_not(
+    site: SecuritySite, secret_box: SecretBox
+) -> None:
+    owner = make_engine(site.db_url)
+    try:
+        with session_scope(sessionmaker(owner)) as session:
+            # The seeded router's secret is a placeholder; give it a real one.
+            session.execute(
+                update(Nas)
+                .where(Nas.id == site.a.ids["nas"])
+                .values(secret_enc=secret_box.encrypt("Radius-secret-1", NAS_SECRET))
+            )
+    finally:
+        owner.dispose()
+    for role, allowed in (("FIELD_TECH", True), ("VIEWER", False)):
+        engine = make_engine(site.url_for(site.logins[role]))
+        try:
+            factory = sessionmaker(engine, expire_on_commit=False)
+            if not allowed:
+                with pytest.raises(PermissionDenied), session_scope(factory) as session:
+                    onboarding_script(session, secret_box, site.a.name, "router")
+                continue
+            with session_scope(factory) as session:
+                script = onboarding_script(session, secret_box, site.a.name, "router")
+            assert check_script(script.text) == []
+            assert "interface=wg-easyisp" in script.text
+        finally:
+            engine.dispose()
