@@ -76,5 +76,5 @@ def test_preview_changes_nothing_on_the_router() -> None:
 
 
 def test_a_remove_without_an_id_is_refused() -> None:
-    with pytest.raises(ValueError, match="without an .id"):
+    with pytest.raises(ValueError, match=r"without an \.id"):
         apply_changes(MemoryRouter({}), [RouterChange("/radius", "remove")])
