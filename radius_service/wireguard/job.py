@@ -58,12 +58,16 @@ class WireGuardJob:
             listen_port=settings.vpn_listen_port,
         )
         self.public_key = public_key_of(self._interface.private_key)
+        self._published = False
 
     @property
     def config_file(self) -> str:
         return str(self._settings.wireguard_dir / f"{self._settings.vpn_interface}.conf")
 
     async def run_once(self) -> None:
+        if not self._published:
+            # Once per start (retried until it works): consoles need the current identity.
+            self._published = await asyncio.to_thread(self.publish)
         result = await asyncio.to_thread(self.refresh)
         self._counters["wireguard_refreshes"] += 1
         if result.config_changed:

@@ -3,6 +3,7 @@ records what it was asked to apply and prints a dump, as the real tool would."""
 
 from __future__ import annotations
 
+import asyncio
 import stat
 import sys
 from collections import Counter
@@ -91,6 +92,13 @@ def test_active_peers_are_applied_and_their_stats_stored(
             assert (stored.rx_bytes, stored.tx_bytes) == (1000, 2000)
         # Nothing changed: the file is left alone (and applied again, which is harmless).
         assert not job.refresh().config_changed
+        # As the service runs it: publish once, then refresh, counted.
+        counters: Counter[str] = Counter()
+        running = WireGuardJob(factory, settings, counters, wg=wg)
+        asyncio.run(running.run_once())
+        asyncio.run(running.run_once())
+        assert counters["wireguard_refreshes"] == 2
+        assert counters["wireguard_config_writes"] == 0
     finally:
         engine.dispose()
 
