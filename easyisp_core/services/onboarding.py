@@ -74,6 +74,7 @@ def onboarding_script(
             OnboardingRepository(session).set_api_credentials(
                 nas.id, username, box.encrypt(password, NAS_API_PASSWORD)
             )
+        session.expire(nas, ["api_username"])
     vpn = None
     if major == 7:
         peer = peer_for_nas(session, nas.id) or create_peer_for_nas(session, box, nas)

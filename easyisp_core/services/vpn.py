@@ -104,6 +104,8 @@ def create_peer_for_nas(session: Session, box: SecretBox, nas: Nas) -> VpnPeerIn
             )
         )
         repo.set_nas_vpn_ip(nas.id, address)
+    # Written with a plain UPDATE: the loaded router must not keep showing the old value.
+    session.expire(nas, ["vpn_ip"])
     return VpnPeerInfo.of(peer)
 
 
