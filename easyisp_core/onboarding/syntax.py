@@ -50,6 +50,8 @@ class _Command:
 
 def check_script(text: str) -> list[SyntaxProblem]:
     """Every problem found in `text`; an empty list means the script passed."""
+    # A script saved on Windows: CRLF line ends mean the same as LF.
+    text = text.replace("\r\n", "\n")
     problems: list[SyntaxProblem] = []
     stack: list[tuple[str, int, int]] = []
     line, column = 1, 0

@@ -18,6 +18,7 @@ VALID = [
     "/ip hotspot profile\nset [find] use-radius=yes",
     "",
     "\n\n/ppp aaa set use-radius=yes\n",
+    "/ip firewall filter\r\nadd chain=input \\\r\n    action=accept\r\n",
 ]
 
 INVALID = [
