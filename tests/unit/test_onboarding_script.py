@@ -16,6 +16,7 @@ from easyisp_core.onboarding.script import (
     render_script,
 )
 from easyisp_core.onboarding.syntax import check_script
+from easyisp_core.services.onboarding import routeros_major_of
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "onboarding"
 SITE = SiteEndpoint(
@@ -121,3 +122,13 @@ def test_v7_without_a_vpn_and_v6_with_a_hostname_are_refused() -> None:
         render_script(ROUTER_V6, dataclasses.replace(SITE, endpoint_host="vpn.example.com"))
     with pytest.raises(ValueError, match="not supported"):
         render_script(dataclasses.replace(ROUTER_V7, routeros_major=5), SITE)
+
+
+@pytest.mark.parametrize(
+    ("version", "major"),
+    [("7.15.2 (stable)", 7), ("6.49.10 (long-term)", 6), (None, None), ("", None), ("x", None)],
+)
+def test_the_routeros_major_version_is_read_from_what_the_router_reports(
+    version: str | None, major: int | None
+) -> None:
+    assert routeros_major_of(version) == major
