@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     radius_auth_addr: str = "0.0.0.0:1812"
     # Where it takes RADIUS accounting ("off" to disable).
     radius_acct_addr: str = "0.0.0.0:1813"
+    # WireGuard at the site: routers dial vpn_endpoint_host:vpn_listen_port (the site's public
+    # name or address; unset = the service does not publish a VPN identity).
+    vpn_endpoint_host: str | None = None
+    vpn_listen_port: int = 51820
+    vpn_address_range: str = "10.10.0.0/16"
+    vpn_interface: str = "wg-easyisp"
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -44,6 +50,11 @@ class Settings(BaseSettings):
     @property
     def resolved_site_key_file(self) -> Path:
         return self.site_key_file or (self.data_dir / "site.key")
+
+    @property
+    def wireguard_dir(self) -> Path:
+        """The site's WireGuard private key and generated config (service's data only)."""
+        return self.data_dir / "wireguard"
 
 
 @lru_cache(maxsize=1)

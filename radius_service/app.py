@@ -28,6 +28,7 @@ from radius_service.radius.accounting import RadiusAccountingServer, acct_addres
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
+from radius_service.wireguard.job import WireGuardJob
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,9 @@ class SiteService:
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
         ]
+        if self.settings.vpn_endpoint_host:
+            # The site's WireGuard: only where the operator has said how routers reach it.
+            jobs.append(WireGuardJob(database.sessions, self.settings, self.counters))
         tasks = [
             asyncio.create_task(run_periodically(job, self._stop, self.counters), name=job.name)
             for job in jobs

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from easyisp_cli.context import CliContext
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.services.nas import create_nas
+from easyisp_core.services.onboarding import onboarding_script
 from easyisp_core.services.results import NasInfo
 
 
@@ -37,6 +39,22 @@ def register(sub: Any) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=_list)
 
+    script = nsub.add_parser(
+        "script",
+        help="print the one RouterOS script that onboards a router (v7: WireGuard to the site)",
+    )
+    script.add_argument("name")
+    script.add_argument("--tenant", required=True)
+    script.add_argument(
+        "--routeros",
+        type=int,
+        choices=(6, 7),
+        help="RouterOS major version (default: the router's known version, else 7)",
+    )
+    script.add_argument("--out", type=Path, help="also write the script to this .rsc file")
+    script.add_argument("--json", action="store_true", help="machine-readable output")
+    script.set_defaults(handler=_script)
+
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
     data = {
@@ -63,4 +81,21 @@ def _list(ctx: CliContext, args: argparse.Namespace) -> int:
         tenant = TenantRepository(session).get_by_name(args.tenant)
         rows = [NasInfo.of(n) for n in NasRepository(session).list(tenant.id)]
     ctx.emit_table(rows, ["name", "ip_address", "status", "require_message_authenticator"])
+    return 0
+
+
+def _script(ctx: CliContext, args: argparse.Namespace) -> int:
+    with ctx.unit_of_work() as session:
+        result = onboarding_script(
+            session, ctx.secret_box(), args.tenant, args.name, routeros_major=args.routeros
+        )
+    if args.out is not None:
+        # The script holds the router's private key and secrets: owner-only file.
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.touch(mode=0o600, exist_ok=True)
+        args.out.write_text(result.text, encoding="ascii")
+    ctx.emit(
+        {**result.__dict__, "written_to": None if args.out is None else str(args.out)},
+        text=result.text.rstrip("\n"),
+    )
     return 0

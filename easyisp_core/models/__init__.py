@@ -20,6 +20,7 @@ from easyisp_core.models.tenant import Tenant
 from easyisp_core.models.user import User
 from easyisp_core.models.voucher import Voucher, VoucherBatch
 from easyisp_core.models.vpn_peer import VpnPeer
+from easyisp_core.models.vpn_site import VpnSite
 
 __all__ = [
     "AuditLog",
@@ -47,5 +48,6 @@ __all__ = [
     "Voucher",
     "VoucherBatch",
     "VpnPeer",
+    "VpnSite",
     "WalletTransaction",
 ]

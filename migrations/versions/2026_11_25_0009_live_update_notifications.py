@@ -10,7 +10,7 @@ Sessions are notified when they start and when they stop, not on every interim u
 partitioned sessions table is cloned onto every partition, present and future.
 
 Revision ID: 20261125_0009
-Revises: 20261125_0004
+Revises: 20261125_0008
 Create Date: 2026-11-25 14:30:00
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261125_0009"
-down_revision: str | None = "20261125_0004"
+down_revision: str | None = "20261125_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

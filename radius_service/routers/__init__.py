@@ -1,1 +1,1 @@
-"""Talking to MikroTik routers over the RouterOS API (8728 / API-SSL 8729)."""
+"""MikroTik router control: the RouterOS API client (8728 / API-SSL 8729), configuration sync."""

@@ -218,3 +218,52 @@ def test_the_service_takes_its_radius_address_from_the_settings_unless_given() -
     given = parser.parse_args(["service", "--radius-auth-addr", "127.0.0.1:1812"])
     assert given.radius_auth_addr == ("127.0.0.1", 1812)
     assert parser.parse_args(["service", "--radius-auth-addr", "off"]).radius_auth_addr is None
+
+
+def test_nas_script_prints_and_writes_a_checked_onboarding_script(
+    cli: Callable[..., int],
+    fresh_db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from sqlalchemy.orm import sessionmaker
+
+    from easyisp_core.db.engine import make_engine, session_scope
+    from easyisp_core.onboarding.syntax import check_script
+    from easyisp_core.services.vpn import VpnSiteInfo, publish_site
+
+    assert cli("tenant", "create", "hillnet", "--display-name", "HillNet") == 0
+    assert cli("nas", "add", "hill top", "--tenant", "hillnet", "--ip", "10.0.0.9") == 0
+    capsys.readouterr()
+    # No site identity yet: a clear refusal, nothing written.
+    assert cli("nas", "script", "hill top", "--tenant", "hillnet") != 0
+    assert "EASYISP_VPN_ENDPOINT_HOST" in capsys.readouterr().err
+
+    engine = make_engine(fresh_db_url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            publish_site(
+                session,
+                VpnSiteInfo("wg-easyisp", "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=",
+                            "203.0.113.10", 51820, "10.10.0.0/16"),
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+
+    out = tmp_path / "hill.rsc"
+    assert cli("nas", "script", "hill top", "--tenant", "hillnet", "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    written = out.read_text(encoding="ascii")
+    assert printed == written
+    assert check_script(written) == []
+    assert "add address=10.10.0.2/16 interface=wg-easyisp" in written
+    assert (out.stat().st_mode & 0o777) == 0o600
+    # Again: the same peer and address, not a second one.
+    assert cli("nas", "script", "hill top", "--tenant", "hillnet", "--json") == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["filename"] == "easyisp-hill-top.rsc"
+    assert "10.10.0.2/16" in again["text"]
+    assert cli("nas", "script", "hill top", "--tenant", "hillnet", "--routeros", "6") == 0
+    v6 = capsys.readouterr().out
+    assert "NO WireGuard" in v6
+    assert "add address=203.0.113.10 secret=" in v6

@@ -227,6 +227,11 @@ def build_site(admin_url: str, db_url: str) -> SecuritySite:
             "INSERT INTO service_heartbeats (instance, hostname, version, pid, started_at) "
             "VALUES ('site-1', 'server', '0.1.0', 1, now()) ON CONFLICT DO NOTHING"
         )
+        conn.execute(
+            "INSERT INTO vpn_site (interface_name, public_key, endpoint_host, endpoint_port, "
+            "address_range) VALUES ('wg-easyisp', 'hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=', "
+            "'203.0.113.10', 51820, '10.10.0.0/16') ON CONFLICT DO NOTHING"
+        )
     return SecuritySite(admin_url, db_url, rows_a, rows_b, logins)
 
 

@@ -81,6 +81,7 @@ def _statement(
             "tenant_counters": ("INSERT INTO tenant_counters (tenant_id, name) VALUES (%s, %s)", (t, u)),
             "permissions": ("INSERT INTO permissions (name, description) VALUES (%s, 'x')", (u,)),
             "role_permissions": ("INSERT INTO role_permissions (role, permission) VALUES ('VIEWER', 'payments.refund')", ()),
+            "vpn_site": ("INSERT INTO vpn_site (id, interface_name, public_key, endpoint_host, endpoint_port, address_range) VALUES (1, 'wg0', 'k', 'h', 51820, '10.10.0.0/16') ON CONFLICT (id) DO UPDATE SET endpoint_port = 51821", ()),
             "service_heartbeats": ("INSERT INTO service_heartbeats (instance, hostname, version, pid, started_at) VALUES (%s, 'h', '1', 1, now())", (u,)),
         }  # fmt: skip
         return inserts[table]
@@ -110,6 +111,7 @@ def _statement(
             "tenant_counters": ("UPDATE tenant_counters SET next_value = 1 WHERE tenant_id = %s", (t,)),
             "permissions": ("UPDATE permissions SET description = 'x'", ()),
             "role_permissions": ("UPDATE role_permissions SET role = 'VIEWER' WHERE permission = 'customers.delete'", ()),
+            "vpn_site": ("UPDATE vpn_site SET endpoint_port = 51821", ()),
             "service_heartbeats": ("UPDATE service_heartbeats SET version = 'x'", ()),
         }  # fmt: skip
         return updates[table]

@@ -1,0 +1,164 @@
+"""What a router's configuration should hold, built from the database's view of it.
+
+Menu paths are API paths (`/ppp/profile`). Every list entry we own is keyed: its comment is
+`easyisp:<key>`, the mark the onboarding script uses too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from easyisp_core.rules.rate_limit import RateLimitSpec, build_rate_limit
+
+# Hosts the hotspot must let an unpaid client reach to pay with M-Pesa.
+MPESA_HOSTS = ("safaricom.co.ke", "*.safaricom.co.ke", "mpesa.safaricom.co.ke")
+COMMENT_PREFIX = "easyisp:"
+
+
+@dataclass(frozen=True, slots=True)
+class PackageProfile:
+    """One package as a router profile: PPPOE → /ppp/profile, HOTSPOT → hotspot user profile."""
+
+    name: str
+    kind: str  # "PPPOE" or "HOTSPOT"
+    rate_limit: str
+    address_pool: str | None = None
+    shared_users: int = 1
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        kind: str,
+        spec: RateLimitSpec,
+        address_pool: str | None = None,
+        shared_users: int = 1,
+    ) -> PackageProfile:
+        return cls(name, kind, build_rate_limit(spec), address_pool, shared_users)
+
+
+@dataclass(frozen=True, slots=True)
+class RouterDesiredState:
+    service_address: str  # the site as the router sees it (VPN address, or public for v6)
+    radius_secret: str
+    portal_host: str
+    portal_address: str
+    packages: tuple[PackageProfile, ...] = ()
+    coa_port: int = 3799
+    expired_address_list: str = "easyisp-expired"
+    payment_hosts: tuple[str, ...] = MPESA_HOSTS
+    interim_update: str = "5m"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedEntry:
+    """A list entry we own, found by its `easyisp:<key>` comment."""
+
+    path: str
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def comment(self) -> str:
+        return COMMENT_PREFIX + self.key
+
+
+@dataclass(frozen=True, slots=True)
+class MenuSettings:
+    """A single-value menu (`/ppp/aaa`), or, with `every_entry`, a property every entry of a
+    list must have (hotspot server profiles must use RADIUS, whoever made them)."""
+
+    path: str
+    params: dict[str, str]
+    every_entry: bool = False
+
+
+DesiredItem = OwnedEntry | MenuSettings
+
+# List menus whose stale `easyisp:` entries sync removes. Nothing outside these is pruned.
+PRUNED_PATHS = (
+    "/radius",
+    "/ppp/profile",
+    "/ip/hotspot/user/profile",
+    "/ip/firewall/filter",
+    "/ip/firewall/nat",
+    "/ip/hotspot/walled-garden",
+    "/ip/hotspot/walled-garden/ip",
+)
+
+
+def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
+    site = state.service_address
+    expired = state.expired_address_list
+    items: list[DesiredItem] = [
+        OwnedEntry(
+            "/radius",
+            "radius",
+            {"address": site, "secret": state.radius_secret, "service": "ppp,hotspot",
+             "timeout": "3s"},
+        ),
+        MenuSettings("/radius/incoming", {"accept": "yes", "port": str(state.coa_port)}),
+        MenuSettings(
+            "/ppp/aaa",
+            {"use-radius": "yes", "accounting": "yes", "interim-update": state.interim_update},
+        ),
+        MenuSettings(
+            "/ip/hotspot/profile", {"use-radius": "yes", "radius-accounting": "yes"}, True
+        ),
+    ]  # fmt: skip
+    for package in state.packages:
+        items.append(_package_entry(package))
+    items += [
+        OwnedEntry("/ip/firewall/filter", "api-from-site",
+                   {"chain": "input", "protocol": "tcp", "dst-port": "8728,8729",
+                    "src-address": site, "action": "accept"}),
+        OwnedEntry("/ip/firewall/filter", "coa-from-site",
+                   {"chain": "input", "protocol": "udp", "dst-port": str(state.coa_port),
+                    "src-address": site, "action": "accept"}),
+        OwnedEntry("/ip/firewall/filter", "api-drop",
+                   {"chain": "input", "protocol": "tcp", "dst-port": "8728,8729",
+                    "action": "drop"}),
+        OwnedEntry("/ip/firewall/filter", "expired-allow-dns",
+                   {"chain": "forward", "src-address-list": expired, "protocol": "udp",
+                    "dst-port": "53", "action": "accept"}),
+        OwnedEntry("/ip/firewall/filter", "expired-allow-portal",
+                   {"chain": "forward", "src-address-list": expired,
+                    "dst-address": state.portal_address, "action": "accept"}),
+        OwnedEntry("/ip/firewall/filter", "expired-drop",
+                   {"chain": "forward", "src-address-list": expired, "action": "drop"}),
+        OwnedEntry("/ip/firewall/nat", "expired-redirect",
+                   {"chain": "dstnat", "src-address-list": expired, "protocol": "tcp",
+                    "dst-port": "80", "action": "dst-nat",
+                    "to-addresses": state.portal_address, "to-ports": "80"}),
+        OwnedEntry("/ip/hotspot/walled-garden/ip", "walled-garden-ip:portal",
+                   {"dst-address": state.portal_address, "action": "accept"}),
+    ]  # fmt: skip
+    for host in (state.portal_host, *state.payment_hosts):
+        items.append(
+            OwnedEntry(
+                "/ip/hotspot/walled-garden",
+                f"walled-garden:{host}",
+                {"dst-host": host, "action": "allow"},
+            )
+        )
+    return items
+
+
+def _package_entry(package: PackageProfile) -> OwnedEntry:
+    if package.kind == "PPPOE":
+        params = {"name": package.name, "rate-limit": package.rate_limit}
+        if package.address_pool:
+            params["remote-address"] = package.address_pool
+        # MS-CHAPv1 is not implemented by our RADIUS server (session notes); PPPoE servers
+        # are restricted at the server, not the profile, so nothing to add here.
+        return OwnedEntry("/ppp/profile", f"ppp-profile:{package.name}", params)
+    if package.kind == "HOTSPOT":
+        params = {
+            "name": package.name,
+            "rate-limit": package.rate_limit,
+            "shared-users": str(package.shared_users),
+        }
+        if package.address_pool:
+            params["address-pool"] = package.address_pool
+        return OwnedEntry("/ip/hotspot/user/profile", f"hotspot-profile:{package.name}", params)
+    raise ValueError(f"unknown package kind {package.kind!r}")
