@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Numeric, func, text
+from sqlalchemy import DateTime, Enum, FetchedValue, ForeignKey, MetaData, Numeric, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -56,4 +56,8 @@ class TenantScoped:
 
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # A trigger stamps updated_at on every UPDATE (migration 0002). Staff may not write the
+    # column themselves, so the ORM must not add it to an UPDATE: it only re-reads it.
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), server_onupdate=FetchedValue()
+    )

@@ -389,3 +389,26 @@ def test_database_refusals_reach_the_operator_as_plain_messages(site: SecuritySi
             session.rollback()
     finally:
         engine.dispose()
+
+
+def test_staff_edit_a_row_through_the_orm_and_the_trigger_stamps_updated_at(
+    site: SecuritySite,
+) -> None:
+    """The ORM must not write updated_at itself: staff have no grant on it."""
+    from sqlalchemy.orm import Session
+
+    from easyisp_core.db.engine import make_engine
+    from easyisp_core.models import Package
+
+    engine = make_engine(site.url_for(site.logins["ADMIN"]), application_name="easyisp-tests")
+    try:
+        with Session(engine) as orm:
+            package = orm.get(Package, site.a.ids["package"])
+            assert package is not None
+            before = package.updated_at
+            package.name = "Renamed by staff"
+            orm.commit()
+            assert package.updated_at >= before
+            assert package.name == "Renamed by staff"
+    finally:
+        engine.dispose()
