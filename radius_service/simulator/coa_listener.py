@@ -7,7 +7,9 @@ accounting server. A CoA-Request applies the new Mikrotik-Rate-Limit. Unknown se
 NAK with Error-Cause 503 Session-Context-Not-Found. Badly signed requests are dropped.
 
 Fault injection (`mode`): ANSWER (normal), SILENT (no answer at all), NAK (refuse everything
-with `nak_cause`), ACK_NO_STOP (acknowledge and drop the session but never send the Stop).
+with `nak_cause`), ACK_NO_STOP (acknowledge and drop the session but never send the Stop);
+`lose_replies` drops the next answers after acting (the client's retransmission then gets
+the remembered answer, as RFC 5080 duplicate detection gives it).
 Runs a blocking socket in a daemon thread; start() returns the bound address.
 """
 
@@ -59,9 +61,11 @@ class CoaListener:
     address: tuple[str, int] = ("127.0.0.1", 0)
     mode: ListenerMode = ListenerMode.ANSWER
     nak_cause: int = 506
+    # Replies to lose (acted on, answer dropped), as if the network ate them.
+    lose_replies: int = 0
     sessions: dict[str, ActiveSession] = field(default_factory=dict)
-    # What arrived, as (code, attributes), for tests to inspect.
-    received: list[tuple[int, dict[str, list[object]]]] = field(default_factory=list)
+    # Every correctly signed request that arrived (retransmissions included), in order.
+    received: list[RadiusPacket] = field(default_factory=list)
     _sock: socket.socket | None = field(default=None, init=False)
     _thread: threading.Thread | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -121,12 +125,12 @@ class CoaListener:
             return
         if not auth_methods.verify_request_authenticator(packet.raw, self.secret):
             return  # RouterOS drops a request signed with another secret
+        self.received.append(packet)
         key = (source, packet.identifier, packet.authenticator)
         cached = self._answered.get(key)
         if cached is not None:
             sock.sendto(cached, source)  # a retransmission: the same answer, done once
             return
-        self.received.append((packet.code, packet.attributes))
         if self.mode is ListenerMode.SILENT:
             return
         stopped: ActiveSession | None = None
@@ -141,7 +145,10 @@ class CoaListener:
         else:
             reply = self._change(packet)
         self._answered[key] = reply
-        sock.sendto(reply, source)
+        if self.lose_replies > 0:
+            self.lose_replies -= 1
+        else:
+            sock.sendto(reply, source)
         if stopped is not None and self.mode is ListenerMode.ANSWER and self.nas is not None:
             self.nas.account(
                 "stop",
