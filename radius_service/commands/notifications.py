@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+import psycopg
 from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ class NotificationListener:
             except Exception as exc:
                 self.listening.clear()
                 log.warning(
-                    "LISTEN %s lost (%s); retrying in %g s",
+                    "LISTEN %s lost (%s: %s); retrying in %g s",
                     self._channel,
+                    type(exc).__name__,
                     exc,
                     self._reconnect_delay,
                 )
@@ -62,10 +64,11 @@ class NotificationListener:
 
     def _listen(self) -> None:
         fairy = self._engine.raw_connection()
+        connection = fairy.dbapi_connection
         fairy.detach()  # a long-lived connection of its own, never returned to the pool
-        connection = fairy.driver_connection
         try:
-            assert connection is not None
+            if not isinstance(connection, psycopg.Connection):
+                raise TypeError("LISTEN needs the psycopg driver")
             connection.autocommit = True
             # The channel is our constant, never input: quoting is not needed but harmless.
             connection.execute(f'LISTEN "{self._channel}"')
