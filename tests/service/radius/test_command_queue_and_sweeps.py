@@ -12,9 +12,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
+from easyisp_core.db.engine import make_engine
 from easyisp_core.models import Session as RadiusSession
 from easyisp_core.models.enums import CustomerStatus, ServiceCommandKind, ServiceCommandStatus
+from easyisp_core.passwords import scram_verifier
+from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.repositories.service_command_queue import ServiceCommandQueue
 from easyisp_core.services.customers import suspend_customer
 from easyisp_core.services.session_control import STALE_CAUSE
@@ -24,6 +29,7 @@ from radius_service.commands.notifications import COMMANDS_CHANNEL, Notification
 from radius_service.commands.worker import KINDS, CommandWorker
 from radius_service.jobs.expiry import ExpirySweep
 from radius_service.jobs.stale_sessions import StaleSessionJob
+from tests.db.security_site import SERVICE_PASSWORD
 from tests.service.radius.conftest import EXPIRED_USER, HOTSPOT_USER, PPPOE_USER
 from tests.service.radius.session_control_support import Site, site
 
@@ -286,3 +292,31 @@ def test_the_site_service_disconnects_a_customer_when_asked(site: Site) -> None:
     command = asyncio.run(scenario())
     assert site.command(command).result == "disconnected 1 session(s)"
     assert Decimal(service.counters["commands.done"]) == 1
+
+
+def test_session_control_runs_under_the_services_own_database_role(site: Site) -> None:
+    """The site service logs in as easyisp_service: RLS and grants must let it claim, write
+    steps, read the router secrets, queue expiry disconnects and close stale sessions."""
+    with site.sessions() as session, session.begin():
+        RoleRepository(session).enable_service_login(scram_verifier(SERVICE_PASSWORD))
+    url = make_url(site.url).set(username="easyisp_service", password=SERVICE_PASSWORD)
+    engine = make_engine(url.render_as_string(hide_password=False), application_name="svc")
+    try:
+        as_service = sessionmaker(engine, expire_on_commit=False)
+        site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
+        site.set_customer(PPPOE_USER, expires_at=site.clock() + timedelta(seconds=5))
+        site.clock.advance(5)
+        sweep = ExpirySweep(as_service, Counter(), clock=site.clock)
+        (command,), _wake = asyncio.run(sweep.run_once())
+        worker = CommandWorker(
+            as_service, site.box, site.worker()._coa, policy=site.worker().policy, clock=site.clock
+        )
+        asyncio.run(worker.run_pending())
+        row = site.command(command)
+        assert row.status is ServiceCommandStatus.DONE, row
+        assert [step["step"] for step in row.steps] == ["sent", "ack", "confirmed"]
+        site.router.connect(HOTSPOT_USER, "old", "10.10.0.8")
+        site.clock.advance(3600)
+        assert asyncio.run(StaleSessionJob(as_service, Counter(), clock=site.clock).sweep()) == 1
+    finally:
+        engine.dispose()
