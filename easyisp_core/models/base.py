@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from sqlalchemy import DateTime, Enum, ForeignKey, MetaData, Numeric, func, text
+from sqlalchemy import DateTime, Enum, FetchedValue, ForeignKey, MetaData, Numeric, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -56,4 +56,9 @@ class TenantScoped:
 
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # Stamped by the touch_updated_at trigger (migration 0002). Not set by the ORM: staff may
+    # not write updated_at (column grants, migration 0003), so an ORM-side onupdate would
+    # make every staff edit fail with "permission denied".
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.now(), server_onupdate=FetchedValue()
+    )

@@ -3,7 +3,8 @@
 `steps` holds one JSON object per step (sent Disconnect-Request, router answered NAK 503,
 waiting for the Accounting-Stop, retry scheduled...); `next_attempt_at` is when a command
 that is being retried becomes due again. Both change on every step, so the audit trigger
-ignores them like status/attempts/result (the command's creation is what is audited).
+ignores them like status/attempts/result (the command's creation is what is audited), and
+staff may read them (0003 granted SELECT column by column).
 
 Revision ID: 20261125_0006
 Revises: 20261125_0004
@@ -50,6 +51,9 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
     )
     _audit_trigger(", 'steps', 'next_attempt_at'")
+    # Staff read service_commands column by column (0003 granted the columns of its day);
+    # the console shows the steps in the customer's history. The service reads whole tables.
+    op.execute("GRANT SELECT (steps, next_attempt_at) ON service_commands TO easyisp_staff")
 
 
 def downgrade() -> None:

@@ -5,6 +5,7 @@ disconnect, and all of it running inside the site service."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,7 @@ from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.repositories.service_command_queue import ServiceCommandQueue
 from easyisp_core.services.customers import suspend_customer
 from easyisp_core.services.session_control import STALE_CAUSE
+from easyisp_core.services.staff import create_staff
 from easyisp_core.settings import Settings
 from radius_service.app import SiteService
 from radius_service.commands.notifications import COMMANDS_CHANNEL, NotificationListener
@@ -30,6 +32,7 @@ from radius_service.commands.worker import KINDS, CommandWorker
 from radius_service.jobs.expiry import ExpirySweep
 from radius_service.jobs.stale_sessions import StaleSessionJob
 from tests.db.security_site import SERVICE_PASSWORD
+from tests.factories import PASSWORD
 from tests.service.radius.conftest import EXPIRED_USER, HOTSPOT_USER, PPPOE_USER
 from tests.service.radius.session_control_support import Site, site
 
@@ -320,3 +323,33 @@ def test_session_control_runs_under_the_services_own_database_role(site: Site) -
         assert asyncio.run(StaleSessionJob(as_service, Counter(), clock=site.clock).sweep()) == 1
     finally:
         engine.dispose()
+
+
+def test_customer_care_staff_suspending_an_online_customer_queues_the_disconnect(
+    site: Site,
+) -> None:
+    """Through the staff member's own database login: RLS lets customer care read the open
+    session and insert the command (sessions.read, sessions.disconnect)."""
+    username = f"care.{secrets.token_hex(3)}"
+    with site.sessions() as session, session.begin():
+        tenant_name = session.execute(text("SELECT name FROM tenants LIMIT 1")).scalar_one()
+        create_staff(
+            session,
+            {
+                "tenant": tenant_name,
+                "username": username,
+                "full_name": "Customer Care",
+                "role": "CUSTOMER_CARE",
+            },
+            PASSWORD,
+        )
+    site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
+    url = make_url(site.url).set(username=username, password=PASSWORD)
+    engine = make_engine(url.render_as_string(hide_password=False), application_name="care")
+    try:
+        with sessionmaker(engine)() as session, session.begin():
+            command = suspend_customer(session, site.tenant_id(), site.customer_id())
+    finally:
+        engine.dispose()
+    assert command is not None
+    assert site.command(command).kind is DISCONNECT
