@@ -54,6 +54,11 @@ class SessionControl:
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: NotificationListener | None = None
 
+    @property
+    def listening(self) -> bool:
+        """Whether LISTEN is active (commands then run as soon as they are inserted)."""
+        return self._listener is not None and self._listener.listening.is_set()
+
     def start(self) -> None:
         loop = asyncio.get_running_loop()
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,7 @@ class RouterApiFallback(Protocol):
     (`/ppp/active/remove`, `/ip/hotspot/active/remove`). True when the router confirms the
     session is gone (removed, or no longer listed)."""
 
-    async def remove_session(self, tenant_id: Any, target: SessionTarget) -> bool: ...
+    async def remove_session(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool: ...
 
 
 class CommandWorker:

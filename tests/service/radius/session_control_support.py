@@ -18,7 +18,7 @@ from easyisp_core.db.engine import make_engine
 from easyisp_core.models import Customer, Nas
 from easyisp_core.models.enums import ServiceCommandKind
 from easyisp_core.repositories.service_command_queue import CommandRow, ServiceCommandQueue
-from radius_service.commands.worker import CommandWorker, RetryPolicy
+from radius_service.commands.worker import CommandWorker, RetryPolicy, RouterApiFallback
 from radius_service.radius.coa import CoaClient
 from radius_service.simulator.coa_listener import CoaListener
 from radius_service.simulator.nas import NasSimulator
@@ -97,14 +97,22 @@ class Site:
         with self.sessions() as session, session.begin():
             session.execute(update(Customer).where(Customer.username == username).values(**values))
 
-    def worker(self, **policy: Any) -> CommandWorker:
+    def worker(
+        self,
+        *,
+        sessions: sessionmaker[Session] | None = None,
+        router_api: RouterApiFallback | None = None,
+        **policy: Any,
+    ) -> CommandWorker:
+        """A worker on the test clock with short timeouts (CoA 2 × 0.3 s)."""
         settings = {"max_attempts": 3, "confirm_timeout": 5.0, "confirm_poll": 0.02, **policy}
         return CommandWorker(
-            self.sessions,
+            sessions or self.sessions,
             self.box,
             CoaClient(timeout=0.3, tries=2),
             policy=RetryPolicy(**settings),
             clock=self.clock,
+            router_api=router_api,
         )
 
 

@@ -5,11 +5,13 @@ router's Accounting-Stop closed the session; NAKs and silence are retried on a b
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 from easyisp_core.models.enums import ServiceCommandKind, ServiceCommandStatus
 from easyisp_core.rules.rate_limit import RateLimitSpec, build_rate_limit
+from easyisp_core.services.session_control import SessionTarget
 from radius_service.commands.worker import NO_FALLBACK
 from radius_service.simulator.coa_listener import ListenerMode
 from tests.service.radius.conftest import PPPOE_USER
@@ -170,3 +172,38 @@ def test_coa_with_an_explicit_rate_limit_and_a_nak_fails_after_retries(site: Sit
     assert row.status is ServiceCommandStatus.FAILED
     assert "401 Unsupported-Attribute" in (row.result or "")
     assert site.router.received[0].text("Mikrotik-Rate-Limit") == "1M/1M"
+
+
+class SimulatedRouterApi:
+    """The router issue's fallback as the hook sees it: `/ppp/active/remove` on the
+    simulated router (which then sends its Accounting-Stop, as RouterOS does)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.removed: list[str] = []
+
+    async def remove_session(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool:
+        session = self.site.router.sessions.pop(target.session_id, None)
+        if session is None:
+            return False
+        self.removed.append(target.session_id)
+        return await asyncio.to_thread(
+            self.site.nas.account, "stop", session.session_id, session.username, terminate_cause=6
+        )
+
+
+def test_after_the_last_attempt_the_router_api_fallback_gets_its_turn(site: Site) -> None:
+    site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
+    site.router.mode = ListenerMode.SILENT  # CoA blocked by a firewall
+    command = site.enqueue(DISCONNECT)
+    api = SimulatedRouterApi(site)
+    worker = site.worker(max_attempts=2, first_backoff=1.0, router_api=api)
+    asyncio.run(worker.run_pending())
+    site.clock.advance(1)
+    asyncio.run(worker.run_pending())
+    row = site.command(command)
+    assert row.status is ServiceCommandStatus.DONE
+    assert row.result == "disconnected through the router API"
+    assert api.removed == ["sess-1"]
+    assert steps(site, command)[-1] == "router-api"
+    assert site.session_row("sess-1")["stopped_at"] is not None
