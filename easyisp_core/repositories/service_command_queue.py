@@ -271,38 +271,37 @@ class ServiceCommandQueue:
         """(tenant, customer, reason) for customers with a session they should no longer
         have and no disconnect queued or running yet.
 
-        Only sessions begun while the customer was still entitled count: a tenant may let an
-        expired or suspended customer back into its "expired" pool to pay, and that session
-        must not be cut again and again. Suspension is dated by the row's updated_at."""
+        Driven from the open sessions (thousands), not the customers (a million, many of
+        them long expired). Only sessions begun while the customer was still entitled count:
+        a tenant may let an expired or suspended customer back into its "expired" pool to
+        pay, and that session must not be cut again and again. Suspension is dated by the
+        row's updated_at."""
         c, s = Customer, RadiusSession
         expired = and_(c.expires_at <= now, s.started_at < c.expires_at)
         suspended = and_(c.status == CustomerStatus.SUSPENDED, s.started_at < c.updated_at)
         expired_undated = and_(c.status == CustomerStatus.EXPIRED, c.expires_at.is_(None))
-        to_cut = exists().where(
-            s.customer_id == c.id,
-            s.stopped_at.is_(None),
-            or_(expired, suspended, expired_undated),
-        )
         pending = exists().where(
             ServiceCommand.customer_id == c.id,
             ServiceCommand.kind == ServiceCommandKind.DISCONNECT,
             ServiceCommand.status.in_(_UNFINISHED),
         )
         rows = self.session.execute(
-            select(c.tenant_id, c.id, c.status, c.expires_at).where(to_cut, ~pending)
+            select(c.tenant_id, c.id, c.status, c.expires_at)
+            .distinct()
+            .select_from(s)
+            .join(c, c.id == s.customer_id)
+            .where(s.stopped_at.is_(None), or_(expired, suspended, expired_undated), ~pending)
         ).all()
         return [(r[0], r[1], _cut_reason(r[2], r[3], now)) for r in rows]
 
     def next_expiry_online(self, now: datetime) -> datetime | None:
-        """The earliest expiry still ahead among customers with an open session."""
-        c = Customer
-        online = exists().where(
-            RadiusSession.customer_id == c.id, RadiusSession.stopped_at.is_(None)
-        )
+        """The earliest expiry still ahead among active customers with an open session."""
+        c, s = Customer, RadiusSession
         value: datetime | None = self.session.scalar(
-            select(func.min(c.expires_at)).where(
-                c.expires_at > now, c.status == CustomerStatus.ACTIVE, online
-            )
+            select(func.min(c.expires_at))
+            .select_from(s)
+            .join(c, c.id == s.customer_id)
+            .where(s.stopped_at.is_(None), c.expires_at > now, c.status == CustomerStatus.ACTIVE)
         )
         return value
 

@@ -207,3 +207,16 @@ def test_after_the_last_attempt_the_router_api_fallback_gets_its_turn(site: Site
     assert api.removed == ["sess-1"]
     assert steps(site, command)[-1] == "router-api"
     assert site.session_row("sess-1")["stopped_at"] is not None
+
+
+def test_every_open_session_of_the_customer_is_disconnected(site: Site) -> None:
+    site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
+    site.router.connect(PPPOE_USER, "sess-2", "10.10.0.9")
+    command = site.enqueue(DISCONNECT)
+    asyncio.run(site.worker().run_pending())
+    row = site.command(command)
+    assert row.status is ServiceCommandStatus.DONE
+    assert row.result == "disconnected 2 session(s)"
+    assert steps(site, command) == ["sent", "ack", "confirmed"] * 2
+    assert site.session_row("sess-1")["stopped_at"] is not None
+    assert site.session_row("sess-2")["stopped_at"] is not None
