@@ -5,9 +5,13 @@ the same Identifier, and replies that must be ignored (wrong secret, wrong sourc
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +25,9 @@ from radius_service.radius.coa import (
 )
 from radius_service.radius.codec import decode, encode_reply
 from radius_service.simulator.coa_listener import CoaListener, ListenerMode
+from tests.service.test_service_process import service_env
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 SECRET = b"coa-secret-0123456789"
 
@@ -167,3 +174,49 @@ class _Forger:
                 continue
             self.sock.sendto(encode_reply(41, decode(data), [], self.secret), source)
             self.answered += 1
+
+
+def test_easyisp_simulate_router_coa_answers_a_disconnect(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "easyisp_cli.main",
+        "simulate",
+        "router-coa",
+        "--listen",
+        "127.0.0.1:0",
+        "--secret",
+        SECRET.decode(),
+        "--session",
+        "alice,81f00014,10.10.0.7",
+        "--seconds",
+        "20",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=service_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("listening on 127.0.0.1:"), first + process.stderr.read()
+        port = int(first.strip().rsplit(":", 1)[1])
+        result = asyncio.run(
+            CoaClient(timeout=2).disconnect(
+                SessionRef("127.0.0.1", SECRET, "alice", "81f00014", "10.10.0.7", port)
+            )
+        )
+        assert result.acked
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "received: [{'code': 40, 'User-Name': 'alice'}]" in out
+    assert "active: []" in out
