@@ -202,6 +202,7 @@ def test_easyisp_simulate_router_coa_answers_a_disconnect(tmp_path: Path) -> Non
     )
     try:
         assert process.stdout is not None
+        assert process.stderr is not None
         first = process.stdout.readline()
         assert first.startswith("listening on 127.0.0.1:"), first + process.stderr.read()
         port = int(first.strip().rsplit(":", 1)[1])
