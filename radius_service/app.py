@@ -19,6 +19,8 @@ from easyisp_core.db.engine import Database, open_database
 from easyisp_core.db.revision import check_schema
 from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
+from radius_service.commands.runner import DEFAULT_POLL_INTERVAL as DEFAULT_COMMAND_POLL
+from radius_service.commands.runner import SessionControl
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
@@ -53,8 +55,10 @@ class SiteService:
         radius_auth_addr: Address | None = None,
         radius_acct_addr: Address | None = None,
         secret_box: SecretBox | None = None,
+        command_poll_interval: float | None = DEFAULT_COMMAND_POLL,
     ) -> None:
-        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener."""
+        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener;
+        `command_poll_interval` None runs without session control (commands, sweeps)."""
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
@@ -64,6 +68,8 @@ class SiteService:
         self.radius_auth_addr = radius_auth_addr
         self.radius_acct_addr = radius_acct_addr
         self._secret_box = secret_box
+        self.command_poll_interval = command_poll_interval
+        self.session_control: SessionControl | None = None
         # The running listener (its bound address is in .address), once started.
         self.radius_auth: RadiusAuthServer | None = None
         self.radius_acct: RadiusAccountingServer | None = None
@@ -137,6 +143,7 @@ class SiteService:
         ]
         radius = await self._start_radius(database)
         accounting = await self._start_accounting(database)
+        control = self._start_session_control(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()
         try:
@@ -145,6 +152,8 @@ class SiteService:
         finally:
             # First, so requests in progress still answer while the database is open;
             # accounting stores and answers every record it accepted before it stops.
+            if control is not None:
+                await control.stop()
             if accounting is not None:
                 await accounting.stop()
             if radius is not None:
@@ -156,6 +165,18 @@ class SiteService:
             except Exception:
                 log.warning("could not remove heartbeat row %s", identity.instance, exc_info=True)
         log.info("site service %s stopped", identity.instance)
+
+    def _start_session_control(self, database: Database) -> SessionControl | None:
+        """The command worker (disconnect/CoA), the expiry and stale-session sweeps."""
+        if self.command_poll_interval is None:
+            return None
+        box = self._secret_box or _site_secret_box(self.settings)
+        control = SessionControl(
+            database, box, self.counters, poll_interval=self.command_poll_interval
+        )
+        control.start()
+        self.session_control = control
+        return control
 
     async def _start_radius(self, database: Database) -> RadiusAuthServer | None:
         """Bind the auth listener; a busy port is logged and counted, not fatal, so the

@@ -57,6 +57,10 @@ class ServiceCommand(TenantScoped, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     result: Mapped[str | None] = mapped_column(Text)
+    # Each step the service took ({"at", "step", "detail"}), shown in the customer's history.
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # A command being retried is due again at this time (None: due now).
+    next_attempt_at: Mapped[datetime | None]
     requested_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

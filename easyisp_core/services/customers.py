@@ -1,8 +1,9 @@
-"""Customer registration."""
+"""Customer registration and suspension."""
 
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import datetime
 from ipaddress import IPv4Address
 from typing import Any, Self
@@ -14,6 +15,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Customer
 from easyisp_core.models.enums import ConnectionType, CustomerStatus, PackageType
+from easyisp_core.repositories.customers import CustomerRepository
 from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.packages import PackageRepository
@@ -23,6 +25,7 @@ from easyisp_core.rules.phones import normalize_ke_phone
 from easyisp_core.schemas.fields import CustomerUsername, MacAddress
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import CustomerInfo
+from easyisp_core.services.session_control import queue_disconnect_if_online
 
 CUSTOMER_PASSWORD = "customer.password"  # noqa: S105 - a purpose label, not a password
 ACCOUNT_COUNTER = "account_number"
@@ -107,3 +110,24 @@ def _package_fits(package_type: PackageType, connection: ConnectionType) -> bool
     if package_type is PackageType.HOTSPOT:
         return connection is ConnectionType.HOTSPOT
     return connection is not ConnectionType.HOTSPOT
+
+
+def suspend_customer(
+    session: Session,
+    tenant_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    *,
+    requested_by: uuid.UUID | None = None,
+) -> int | None:
+    """Suspend a subscriber; if they are online, queue their DISCONNECT in the same
+    transaction (so a suspension never commits without the cut, nor the cut without it).
+    Returns the queued command's id, or None when they were not online."""
+    customers = CustomerRepository(session)
+    customer = customers.lock(customers.get(tenant_id, customer_id))
+    if customer.status is CustomerStatus.SUSPENDED:
+        return None
+    customer.status = CustomerStatus.SUSPENDED
+    session.flush()
+    return queue_disconnect_if_online(
+        session, tenant_id, customer_id, reason="suspended by staff", requested_by=requested_by
+    )
