@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     radius_auth_addr: str = "0.0.0.0:1812"
     # Where it takes RADIUS accounting ("off" to disable).
     radius_acct_addr: str = "0.0.0.0:1813"
+    # Where the site service answers HTTP: M-Pesa callbacks and /health ("off" to disable).
+    http_addr: str = "0.0.0.0:8080"
 
     @property
     def embedded_pgdata(self) -> Path:
