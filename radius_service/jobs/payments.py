@@ -18,6 +18,8 @@ from easyisp_core.services.mpesa_upkeep import expire_pending, renew_due, unproc
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 30.0
+# A callback younger than this is still being processed by its own request.
+DEFAULT_GRACE = 30.0
 
 
 class PaymentUpkeepJob:
@@ -28,10 +30,12 @@ class PaymentUpkeepJob:
         sessions: sessionmaker[Session],
         counters: Counter[str],
         interval: float = DEFAULT_INTERVAL,
+        grace: float = DEFAULT_GRACE,
     ) -> None:
         self._sessions = sessions
         self._counters = counters
         self.interval = interval
+        self.grace = grace
 
     async def run_once(self) -> None:
         await asyncio.to_thread(self._run)
@@ -39,7 +43,7 @@ class PaymentUpkeepJob:
     def _run(self) -> None:
         now = datetime.now(UTC)
         with session_scope(self._sessions) as session:
-            ids = unprocessed_callbacks(session, now)
+            ids = unprocessed_callbacks(session, now, self.grace)
         for callback_id in ids:
             # One transaction each: one bad callback does not hold back the others.
             try:

@@ -16,6 +16,7 @@ def stk_success(
     when: int = 20261125143015,
 ) -> dict[str, Any]:
     # Amount, TransactionDate and PhoneNumber are numbers; Balance has no Value (older form).
+    value = amount if isinstance(amount, int) else float(amount)
     return {
         "Body": {
             "stkCallback": {
@@ -25,7 +26,7 @@ def stk_success(
                 "ResultDesc": "The service request is processed successfully.",
                 "CallbackMetadata": {
                     "Item": [
-                        {"Name": "Amount", "Value": float(amount)},
+                        {"Name": "Amount", "Value": value},
                         {"Name": "MpesaReceiptNumber", "Value": receipt},
                         {"Name": "Balance"},
                         {"Name": "TransactionDate", "Value": when},

@@ -88,9 +88,7 @@ def test_fifty_concurrent_copies_of_one_callback_credit_exactly_once(h: Harness)
         == 1
     )
     assert h.scalar("SELECT count(*) FROM wallet_transactions WHERE kind = 'PACKAGE_PURCHASE'") == 1
-    outcomes = dict(
-        h.rows("SELECT outcome, count(*) FROM mpesa_callbacks GROUP BY outcome")  # type: ignore[arg-type]
-    )
+    outcomes = dict(h.rows("SELECT outcome, count(*) FROM mpesa_callbacks GROUP BY outcome"))
     assert outcomes == {"APPLIED": 1, "IGNORED": 49}
 
 
