@@ -136,6 +136,13 @@ class WalletCustomerRepository:
             .limit(1)
         )
 
+    def lock(self, customer_id: uuid.UUID) -> None:
+        """Take the customer's row lock before the payment's foreign keys take a weaker one:
+        two credits for one customer then queue instead of deadlocking on the upgrade."""
+        self.session.execute(
+            select(Customer.id).where(Customer.id == customer_id).with_for_update()
+        )
+
     def tenant_of(self, customer_id: uuid.UUID) -> uuid.UUID | None:
         return self.session.scalar(select(Customer.tenant_id).where(Customer.id == customer_id))
 

@@ -209,8 +209,12 @@ def _apply_stk(
             )
         )  # fmt: skip
         return Processed(Outcome.SUSPENSE, "the STK push names no customer"), None
+    # Receipt first, then the customer: the lock order credit_receipt() relies on.
+    ReceiptRepository(session).lock(stk.receipt)
+    customers = WalletCustomerRepository(session)
+    customers.lock(pending.customer_id)
     # The package chosen on the portal is the one bought.
-    WalletCustomerRepository(session).set_package(pending.customer_id, pending.package_id)
+    customers.set_package(pending.customer_id, pending.package_id)
     credit = credit_receipt(
         session,
         customer_id=pending.customer_id,

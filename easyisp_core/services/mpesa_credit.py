@@ -41,12 +41,15 @@ def credit_receipt(
 ) -> Credit:
     """One payment per receipt: the second route to report it gets the first one's payment.
 
-    Runs in the caller's transaction; the caller commits."""
+    Locks are taken in one order everywhere (the receipt, then the customer) so concurrent
+    credits wait for each other instead of deadlocking. Runs in the caller's transaction;
+    the caller commits."""
     receipts = ReceiptRepository(session)
     receipts.lock(receipt)
     existing = receipts.payment_id(receipt)
     if existing is not None:
         return Credit(existing, new=False)
+    WalletCustomerRepository(session).lock(customer_id)
     payment_id = PaymentRepository(session).record_completed(
         customer_id, amount, PaymentMethod.MPESA, receipt, note
     )

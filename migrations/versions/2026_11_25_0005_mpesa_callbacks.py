@@ -51,7 +51,9 @@ BEGIN
   IF s.status <> 'OPEN' THEN
     RAISE EXCEPTION 'this suspense entry was already resolved' USING ERRCODE = 'check_violation';
   END IF;
-  SELECT * INTO c FROM public.customers WHERE id = customer;
+  -- Locked before the payment's foreign key takes a weaker lock (no upgrade deadlock with a
+  -- concurrent credit or renewal of the same customer).
+  SELECT * INTO c FROM public.customers WHERE id = customer FOR UPDATE;
   IF NOT FOUND OR c.tenant_id <> s.tenant_id THEN
     RAISE EXCEPTION 'no such customer' USING ERRCODE = 'no_data_found';
   END IF;

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -42,6 +43,13 @@ log = logging.getLogger(__name__)
 # Daraja's bodies are a few hundred bytes; anything far larger is not from Daraja.
 MAX_BODY_BYTES = 64 * 1024
 Clock = Callable[[], datetime]
+PROCESS_ATTEMPTS = 3
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """A deadlock or serialisation failure: the whole transaction may simply run again."""
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _utc_now() -> datetime:
@@ -116,13 +124,25 @@ class CallbackEndpoints:
         return stored
 
     async def _process_in_thread(self, callback_id: int) -> None:
-        try:
-            await asyncio.to_thread(self._in_transaction, process, callback_id)
-            self.counters["mpesa.processed"] += 1
-        except Exception:
-            # Left PENDING: the upkeep sweep tries again.
-            self.counters["mpesa.process_failures"] += 1
-            log.exception("processing M-Pesa callback %d failed; the sweep will retry", callback_id)
+        for attempt in range(1, PROCESS_ATTEMPTS + 1):
+            try:
+                await asyncio.to_thread(self._in_transaction, process, callback_id)
+                self.counters["mpesa.processed"] += 1
+                return
+            except DBAPIError as exc:
+                if _retryable(exc) and attempt < PROCESS_ATTEMPTS:
+                    self.counters["mpesa.process_retries"] += 1
+                    continue
+                self._failed(callback_id)
+                return
+            except Exception:
+                self._failed(callback_id)
+                return
+
+    def _failed(self, callback_id: int) -> None:
+        # Left PENDING: the upkeep sweep tries again.
+        self.counters["mpesa.process_failures"] += 1
+        log.exception("processing M-Pesa callback %d failed; the sweep will retry", callback_id)
 
     def _store_committed(
         self, token: str, kind: MpesaCallbackKind, source: str | None, body: dict[str, Any]
