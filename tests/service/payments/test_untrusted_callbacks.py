@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from easyisp_core.services.mpesa_review import callbacks_for_review
 from tests.service.payments.conftest import Harness
 from tests.service.payments.payloads import c2b, stk_success
 
@@ -14,13 +15,12 @@ def _nothing_credited(h: Harness) -> None:
     assert h.scalar("SELECT count(*) FROM wallet_transactions") == 0
 
 
-def _reviews(h: Harness) -> list[str]:
-    return [
-        r[0]
-        for r in h.rows(
-            "SELECT review_reason FROM mpesa_callbacks WHERE outcome = 'REVIEW' ORDER BY id"
-        )
-    ]
+def _reviews(h: Harness) -> list[str | None]:
+    """The review list as the console shows it (oldest first here)."""
+    with h.admin() as session:
+        entries = callbacks_for_review(session, h.site.tenant_id)
+        entries += callbacks_for_review(session, None)  # unknown tokens
+    return [e.reason for e in sorted(entries, key=lambda e: e.id)]
 
 
 def test_an_unknown_token_is_refused_and_kept_for_review(h: Harness) -> None:
