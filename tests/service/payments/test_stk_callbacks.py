@@ -146,3 +146,13 @@ def test_health_answers(h: Harness) -> None:
     reply = h.client.get("/health")
     assert reply.status_code == 200
     assert reply.json()["status"] == "ok"
+
+
+def test_a_paid_push_that_names_no_customer_waits_in_suspense(h: Harness) -> None:
+    h.pending_stk("ws_CO_nobody", customer=None)
+    h.post("stk", stk_success("ws_CO_nobody", amount=50, receipt="NOBODY0001"))
+    h.settle()
+    assert h.scalar("SELECT count(*) FROM payments") == 0
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "SUSPENSE"
+    suspense = h.rows("SELECT receipt, amount, status FROM mpesa_suspense")
+    assert [tuple(r) for r in suspense] == [("NOBODY0001", Decimal("50.00"), "OPEN")]
