@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     vpn_listen_port: int = 51820
     vpn_address_range: str = "10.10.0.0/16"
     vpn_interface: str = "wg-easyisp"
+    # Where the site service answers HTTP: M-Pesa callbacks and /health ("off" to disable).
+    http_addr: str = "0.0.0.0:8080"
 
     @property
     def embedded_pgdata(self) -> Path:

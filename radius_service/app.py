@@ -21,11 +21,14 @@ from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
 from radius_service.commands.runner import DEFAULT_POLL_INTERVAL as DEFAULT_COMMAND_POLL
 from radius_service.commands.runner import SessionControl
+from radius_service.http.callbacks import CallbackEndpoints, build_app
+from radius_service.http.server import HttpServer, http_address
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
 from radius_service.jobs.partitions import PartitionJob
+from radius_service.jobs.payments import PaymentUpkeepJob
 from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
@@ -56,9 +59,11 @@ class SiteService:
         radius_acct_addr: Address | None = None,
         secret_box: SecretBox | None = None,
         command_poll_interval: float | None = DEFAULT_COMMAND_POLL,
+        http_addr: Address | None = None,
     ) -> None:
-        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener;
-        `command_poll_interval` None runs without session control (commands, sweeps)."""
+        """`radius_auth_addr` / `radius_acct_addr` / `http_addr` None run without that
+        listener; `command_poll_interval` None runs without session control (commands,
+        sweeps)."""
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
@@ -70,6 +75,8 @@ class SiteService:
         self._secret_box = secret_box
         self.command_poll_interval = command_poll_interval
         self.session_control: SessionControl | None = None
+        self.http_addr = http_addr
+        self.http: HttpServer | None = None
         # The running listener (its bound address is in .address), once started.
         self.radius_auth: RadiusAuthServer | None = None
         self.radius_acct: RadiusAccountingServer | None = None
@@ -133,6 +140,7 @@ class SiteService:
         jobs: list[Job] = [
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
+            PaymentUpkeepJob(database.sessions, self.counters),
         ]
         if self.settings.vpn_endpoint_host:
             # The site's WireGuard: only where the operator has said how routers reach it.
@@ -144,6 +152,7 @@ class SiteService:
         radius = await self._start_radius(database)
         accounting = await self._start_accounting(database)
         control = self._start_session_control(database)
+        http = await self._start_http(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()
         try:
@@ -152,6 +161,8 @@ class SiteService:
         finally:
             # First, so requests in progress still answer while the database is open;
             # accounting stores and answers every record it accepted before it stops.
+            if http is not None:
+                await http.stop()
             if control is not None:
                 await control.stop()
             if accounting is not None:
@@ -240,6 +251,26 @@ class SiteService:
         self.radius_acct = server
         return server
 
+    async def _start_http(self, database: Database) -> HttpServer | None:
+        """Bind the HTTP side (M-Pesa callbacks); a busy port is counted, not fatal."""
+        if self.http_addr is None:
+            return None
+        server = HttpServer(
+            build_app(CallbackEndpoints(database.sessions, self.counters)), self.http_addr
+        )
+        try:
+            await server.start()
+        except OSError as exc:
+            self.counters["http.bind_failed"] += 1
+            log.error(
+                "HTTP cannot listen on %s:%d (%s); running without M-Pesa callbacks",
+                *self.http_addr,
+                exc.strerror or exc,
+            )
+            return None
+        self.http = server
+        return server
+
 
 def _site_secret_box(settings: Settings) -> SecretBox:
     key = settings.site_key or load_or_create_site_key(settings.resolved_site_key_file)
@@ -292,6 +323,7 @@ def run_service(
     radius_auth_addr: Address | Literal["env"] | None = "env",
     radius_acct_addr: Address | Literal["env"] | None = "env",
     secret_box: SecretBox | None = None,
+    http_addr: Address | Literal["env"] | None = "env",
 ) -> int:
     """Run the site service in this process until SIGTERM/SIGINT; returns the exit code.
 
@@ -313,6 +345,7 @@ def run_service(
         radius_auth_addr=address,
         radius_acct_addr=acct,
         secret_box=secret_box,
+        http_addr=http_address(settings.http_addr) if isinstance(http_addr, str) else http_addr,
     )
 
     async def main() -> None:

@@ -7,6 +7,7 @@ from easyisp_core.models.customer import Customer
 from easyisp_core.models.expense import Expense
 from easyisp_core.models.gateways import PaymentGateway, SmsGateway
 from easyisp_core.models.invoice import Invoice
+from easyisp_core.models.mpesa_callback import MpesaCallback, MpesaSuspense
 from easyisp_core.models.nas import Nas
 from easyisp_core.models.package import Package
 from easyisp_core.models.payment import Payment, WalletTransaction
@@ -29,6 +30,8 @@ __all__ = [
     "Customer",
     "Expense",
     "Invoice",
+    "MpesaCallback",
+    "MpesaSuspense",
     "Nas",
     "Package",
     "Payment",

@@ -172,3 +172,24 @@ class AuditTargetType(enum.StrEnum):
     VPN_PEER = "VPN_PEER"
     ACCOUNT = "ACCOUNT"
     OTHER = "OTHER"
+
+
+class MpesaCallbackKind(enum.StrEnum):
+    STK = "STK"
+    C2B_VALIDATION = "C2B_VALIDATION"
+    C2B_CONFIRMATION = "C2B_CONFIRMATION"
+
+
+class MpesaCallbackOutcome(enum.StrEnum):
+    """What processing made of a stored callback."""
+
+    PENDING = "PENDING"  # stored, not processed yet
+    APPLIED = "APPLIED"  # money credited, or a failure recorded on its pending request
+    REVIEW = "REVIEW"  # suspicious or not matching: no balance changed, staff look at it
+    IGNORED = "IGNORED"  # a duplicate delivery, or a receipt already credited by another route
+    SUSPENSE = "SUSPENSE"  # money received for no known customer: in mpesa_suspense
+
+
+class SuspenseStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"

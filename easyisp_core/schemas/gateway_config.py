@@ -3,9 +3,10 @@ secrets (passkeys, API keys) live encrypted in `credentials_enc` and never in JS
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 
 class _Strict(BaseModel):
@@ -17,7 +18,18 @@ class MpesaGatewayConfig(_Strict):
     # Till number for Buy Goods; the STK party B differs from the shortcode then.
     till_number: str | None = Field(default=None, pattern=r"^\d{5,7}$")
     account_reference_prefix: str = Field(default="", max_length=12)
+    # Addresses or networks (196.201.214.0/24) Daraja calls back from; empty = any source.
     allowed_callback_ips: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_callback_ips")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or network") from exc
+        return [entry.strip() for entry in value]
 
 
 class MpesaCredentials(_Strict):

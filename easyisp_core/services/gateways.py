@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from easyisp_core.models import PaymentGateway, SmsGateway
 from easyisp_core.models.enums import GatewayPurpose, PaymentProvider, SmsProvider
 from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.tenants import TenantRepository
+from easyisp_core.rules.mpesa import new_callback_token
 from easyisp_core.schemas.gateway_config import (
     MpesaCredentials,
     MpesaGatewayConfig,
@@ -78,7 +78,7 @@ def create_payment_gateway(
         config=config.model_dump(mode="json"),
         credentials_enc=box.encrypt(json.dumps(credentials.model_dump()), PAYMENT_CREDENTIALS),
         # The unguessable part of this gateway's callback URLs.
-        callback_token=secrets.token_urlsafe(32),
+        callback_token=new_callback_token(),
     )
     with translated_db_errors(session):
         session.add(gateway)

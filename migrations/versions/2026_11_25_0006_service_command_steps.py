@@ -7,7 +7,7 @@ ignores them like status/attempts/result (the command's creation is what is audi
 staff may read them (0003 granted SELECT column by column).
 
 Revision ID: 20261125_0006
-Revises: 20261125_0004
+Revises: 20261125_0005
 Create Date: 2026-11-25 14:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261125_0006"
-down_revision: str | None = "20261125_0004"
+down_revision: str | None = "20261125_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

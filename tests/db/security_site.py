@@ -183,6 +183,17 @@ def _seed_tenant(
     ids["payment_spare"] = one(
         "INSERT INTO payments (tenant_id, amount, method) VALUES (%s, 10, 'CASH') RETURNING id", t
     )
+    ids["mpesa_callback"] = one(
+        "INSERT INTO mpesa_callbacks (tenant_id, kind, trusted, body) "
+        "VALUES (%s, 'C2B_CONFIRMATION', true, '{}') RETURNING id",
+        t,
+    )
+    ids["mpesa_suspense"] = one(
+        "INSERT INTO mpesa_suspense (tenant_id, receipt, amount, reason) "
+        "VALUES (%s, %s, 10, 'no such account') RETURNING id",
+        t,
+        f"SUSP{n}{secrets.token_hex(3).upper()}",
+    )
     conn.execute("SELECT easyisp_next_number(%s, 'seed')", (t,))
     return rows
 

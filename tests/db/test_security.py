@@ -27,7 +27,7 @@ TENANT_TABLES = [
     "router_groups", "nas", "vpn_peers", "packages", "customers", "voucher_batches", "vouchers",
     "payments", "wallet_transactions", "invoices", "expenses", "chart_of_accounts", "audit_logs",
     "sms_logs", "sessions", "pending_hotspot_payments", "payment_gateways", "sms_gateways",
-    "service_commands", "tenant_counters", "users",
+    "service_commands", "tenant_counters", "users", "mpesa_callbacks", "mpesa_suspense",
 ]  # fmt: skip
 
 
@@ -75,6 +75,8 @@ def _statement(
             "pending_hotspot_payments": ("INSERT INTO pending_hotspot_payments (tenant_id, checkout_request_id, phone, amount, package_id, expires_at) VALUES (%s, %s, '254712345678', 10, %s, now())", (t, u, ids["package"])),
             "payment_gateways": ("INSERT INTO payment_gateways (tenant_id, name, provider, shortcode, callback_token, purpose) VALUES (%s, %s, 'MPESA_TILL', '123456', %s, 'ALL')", (t, u, u * 5)),
             "sms_gateways": ("INSERT INTO sms_gateways (tenant_id, name, provider) VALUES (%s, %s, 'ONFON')", (t, u)),
+            "mpesa_callbacks": ("INSERT INTO mpesa_callbacks (tenant_id, kind, trusted, body) VALUES (%s, 'STK', false, '{}')", (t,)),
+            "mpesa_suspense": ("INSERT INTO mpesa_suspense (tenant_id, receipt, amount, reason) VALUES (%s, %s, 10, 'x')", (t, u)),
             "service_commands": ("INSERT INTO service_commands (tenant_id, kind, customer_id) VALUES (%s, 'DISCONNECT', %s)", (t, ids["customer"])),
             "tenants": ("INSERT INTO tenants (name, display_name) VALUES (%s, 'Evil')", (u,)),
             "users": ("INSERT INTO users (tenant_id, username, full_name, role) VALUES (%s, %s, 'Evil', 'SUPER_ADMIN')", (t, "x" + u)),
@@ -105,6 +107,8 @@ def _statement(
             "pending_hotspot_payments": ("UPDATE pending_hotspot_payments SET result_description = 'x' WHERE id = %s", (ids["hotspot_payment"],)),
             "payment_gateways": ("UPDATE payment_gateways SET is_active = true WHERE id = %s", (ids["payment_gateway"],)),
             "sms_gateways": ("UPDATE sms_gateways SET sender_id = 'x' WHERE id = %s", (ids["sms_gateway"],)),
+            "mpesa_callbacks": ("UPDATE mpesa_callbacks SET review_reason = 'x' WHERE tenant_id = %s", (t,)),
+            "mpesa_suspense": ("UPDATE mpesa_suspense SET reason = 'x' WHERE tenant_id = %s", (t,)),
             "service_commands": ("UPDATE service_commands SET result = 'x' WHERE id = %s", (ids["service_command"],)),
             "tenants": ("UPDATE tenants SET display_name = 'Renamed' WHERE id = %s", (t,)),
             "users": ("UPDATE users SET full_name = 'x' WHERE tenant_id = %s", (t,)),

@@ -29,6 +29,7 @@ def service_env(data_dir: Path) -> dict[str, str]:
     # These tests are about the service's life cycle; the RADIUS tests bind their own ports.
     env["EASYISP_RADIUS_AUTH_ADDR"] = "off"
     env["EASYISP_RADIUS_ACCT_ADDR"] = "off"
+    env["EASYISP_HTTP_ADDR"] = "off"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 

@@ -1,0 +1,46 @@
+"""The review list: stored callbacks that moved no money because something did not match."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from easyisp_core.models import MpesaCallback
+from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    id: int
+    kind: str
+    received_at: datetime
+    source_address: str | None
+    external_id: str | None
+    reason: str | None
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: MpesaCallback) -> ReviewEntry:
+        return cls(
+            row.id,
+            row.kind.value,
+            row.received_at,
+            None if row.source_address is None else str(row.source_address),
+            row.external_id,
+            row.review_reason,
+            dict(row.body),
+        )
+
+
+def callbacks_for_review(
+    session: Session, tenant_id: uuid.UUID | None, limit: int = 200
+) -> list[ReviewEntry]:
+    """Newest first. tenant_id None lists deliveries to unknown tokens (super admins only:
+    row-level security hides tenant-less rows from everyone else)."""
+    return [
+        ReviewEntry.of(r) for r in MpesaCallbackRepository(session).for_review(tenant_id, limit)
+    ]

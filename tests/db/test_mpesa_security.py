@@ -1,0 +1,68 @@
+"""Who may resolve the M-Pesa suspense list: payments.create in the entry's own tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests import pg
+from tests.db.security_site import SecuritySite, build_site
+
+
+@pytest.fixture(scope="module")
+def site(admin_url: str, template_db: str) -> Iterator[SecuritySite]:
+    name = pg.create_database(admin_url, "easyisp_test_mpesa_sec", template=template_db)
+    try:
+        yield build_site(admin_url, pg.database_url(admin_url, name))
+    finally:
+        pg.drop_database(admin_url, name)
+
+
+def _resolve(site: SecuritySite, role: str) -> str:
+    ids = site.a.ids
+    with site.connect(role) as conn:
+        try:
+            conn.execute(
+                "SELECT easyisp_resolve_suspense(%s, %s)", (ids["mpesa_suspense"], ids["customer"])
+            )
+            receipt = conn.execute(
+                "SELECT transaction_id FROM payments WHERE id = "
+                "(SELECT payment_id FROM mpesa_suspense WHERE id = %s)",
+                (ids["mpesa_suspense"],),
+            ).fetchone()
+            return "allow" if receipt and receipt[0].startswith("SUSP") else "no payment"
+        except psycopg.errors.InsufficientPrivilege:
+            return "deny"
+        finally:
+            conn.rollback()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("ADMIN", "allow"),
+        ("STAFF", "allow"),
+        ("CUSTOMER_CARE", "allow"),
+        ("VIEWER", "deny"),
+        ("FIELD_TECH", "deny"),
+        ("ADMIN_B", "deny"),  # another tenant's admin
+    ],
+)
+def test_only_cashiers_of_the_tenant_resolve_suspense(
+    site: SecuritySite, role: str, expected: str
+) -> None:
+    assert _resolve(site, role) == expected
+
+
+def test_staff_cannot_write_callbacks_or_suspense_directly(site: SecuritySite) -> None:
+    with site.connect("ADMIN") as conn:
+        for sql in (
+            "UPDATE mpesa_suspense SET status = 'RESOLVED'",
+            "UPDATE mpesa_callbacks SET outcome = 'APPLIED'",
+            "DELETE FROM mpesa_callbacks",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+            conn.rollback()

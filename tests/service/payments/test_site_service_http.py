@@ -1,0 +1,75 @@
+"""The HTTP side inside the site service, and the upkeep job that finishes what a crash
+left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+
+from easyisp_core.crypto import SecretBox
+from easyisp_core.db.engine import session_scope
+from easyisp_core.models.enums import MpesaCallbackKind
+from easyisp_core.services.mpesa_callbacks import store_raw
+from easyisp_core.settings import Settings
+from radius_service.app import SiteService
+from radius_service.http.server import http_address
+from radius_service.jobs.payments import PaymentUpkeepJob
+from tests.service.payments.conftest import Harness
+from tests.service.payments.payloads import stk_success
+
+
+def test_the_site_service_serves_http_and_closes_it_on_stop(
+    fresh_db_url: str, secret_box: SecretBox
+) -> None:
+    service = SiteService(
+        Settings(database_url=fresh_db_url),
+        http_addr=("127.0.0.1", 0),
+        secret_box=secret_box,
+    )
+
+    async def scenario() -> tuple[int, str]:
+        running = asyncio.create_task(service.run())
+        await asyncio.wait_for(service.started.wait(), 30)
+        assert service.http is not None
+        assert service.http.address is not None
+        host, port = service.http.address
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"http://{host}:{port}/health")
+        await asyncio.wait_for(service.stop(), 30)
+        await running
+        return health.status_code, f"http://{host}:{port}/health"
+
+    status, url = asyncio.run(scenario())
+    assert status == 200
+    try:
+        httpx.get(url, timeout=2)
+        raise AssertionError("the HTTP port still answers after stop")
+    except httpx.ConnectError:
+        pass
+
+
+def test_http_address_setting() -> None:
+    assert http_address(Settings().http_addr) == ("0.0.0.0", 8080)  # noqa: S104
+    assert http_address("off") is None
+    assert http_address("127.0.0.1:9090") == ("127.0.0.1", 9090)
+
+
+def test_a_callback_stored_but_never_processed_is_finished_by_the_upkeep_job(h: Harness) -> None:
+    h.pending_stk("ws_CO_crashed")
+    # As if the process died right after storing: no reply task ran.
+    with session_scope(h.server.sessions) as session:
+        store_raw(
+            session,
+            token=h.site.token,
+            kind=MpesaCallbackKind.STK,
+            source="127.0.0.1",
+            body=stk_success("ws_CO_crashed", amount=50, receipt="CRASHED001"),
+        )
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "PENDING"
+    counters: Counter[str] = Counter()
+    asyncio.run(PaymentUpkeepJob(h.server.sessions, counters, grace=0).run_once())
+    assert counters["mpesa.swept"] == 1
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "APPLIED"
+    assert h.scalar("SELECT count(*) FROM payments WHERE transaction_id = 'CRASHED001'") == 1
