@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     radius_auth_addr: str = "0.0.0.0:1812"
     # Where it takes RADIUS accounting ("off" to disable).
     radius_acct_addr: str = "0.0.0.0:1813"
+    # How often the service polls each router's API (an offline router shows within a minute).
+    router_poll_seconds: float = 20.0
 
     @property
     def embedded_pgdata(self) -> Path:

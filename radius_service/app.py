@@ -24,6 +24,7 @@ from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
 from radius_service.jobs.partitions import PartitionJob
+from radius_service.jobs.router_health import RouterHealthJob
 from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
@@ -123,9 +124,14 @@ class SiteService:
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
         )
+        box = self._secret_box or _site_secret_box(self.settings)
+        health = RouterHealthJob(
+            database.sessions, box, self.counters, interval=self.settings.router_poll_seconds
+        )
         jobs: list[Job] = [
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
+            health,
         ]
         tasks = [
             asyncio.create_task(run_periodically(job, self._stop, self.counters), name=job.name)
@@ -146,6 +152,7 @@ class SiteService:
             if radius is not None:
                 await radius.stop()
             await _finish(tasks)
+            await health.aclose()
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
                 await heartbeat.remove()
