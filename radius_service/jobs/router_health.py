@@ -119,6 +119,10 @@ class RouterHealthJob:
                 None,
                 f"Router {target.name}: no answer within {self.timeout * _SAFETY_FACTOR:g} s.",
             )
+        except Exception as exc:  # a client bug must not hide the router's state
+            log.exception("router %s: the poll failed unexpectedly", target.name)
+            self._abandon(target.nas_id, client)
+            await self._record(target, None, f"Router {target.name}: poll failed ({exc}).")
         else:
             await self._record(target, figures_of(info), None)
 
