@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from easyisp_cli.commands.nas_test import register_test
 from easyisp_cli.context import CliContext
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository
@@ -36,6 +37,8 @@ def register(sub: Any) -> None:
     listing.add_argument("--tenant", required=True)
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=_list)
+
+    register_test(nsub)
 
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
