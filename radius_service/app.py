@@ -8,6 +8,7 @@ is started in run() and stopped in reverse order before the heartbeat row goes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections import Counter
@@ -124,9 +125,11 @@ class SiteService:
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
         )
-        box = self._secret_box or _site_secret_box(self.settings)
         health = RouterHealthJob(
-            database.sessions, box, self.counters, interval=self.settings.router_poll_seconds
+            database.sessions,
+            functools.cache(lambda: self._secret_box or _site_secret_box(self.settings)),
+            self.counters,
+            interval=self.settings.router_poll_seconds,
         )
         jobs: list[Job] = [
             heartbeat,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,10 +54,14 @@ class PollOutcome:
 
 
 def load_poll_targets(
-    session: Session, box: SecretBox, nas_id: uuid.UUID | None = None
+    session: Session, box: SecretBox | Callable[[], SecretBox], nas_id: uuid.UUID | None = None
 ) -> list[PollTarget]:
-    """Every router with an API user, all tenants (the site service's view)."""
-    return [_target(row, box) for row in RouterHealthRepository(session).poll_rows(nas_id)]
+    """Every router with an API user, all tenants (the site service's view). `box` may be a
+    factory: the site key is then only loaded (or created) once a password needs it."""
+    rows = RouterHealthRepository(session).poll_rows(nas_id)
+    if callable(box) and any(row.api_password_enc is not None for row in rows):
+        box = box()
+    return [_target(row, box) for row in rows]
 
 
 def load_router_api(session: Session, box: SecretBox, tenant: str, name: str) -> PollTarget:
@@ -122,10 +126,10 @@ def point_router_api(
     session.flush()
 
 
-def _target(row: PollRow, box: SecretBox) -> PollTarget:
+def _target(row: PollRow, box: SecretBox | Callable[[], SecretBox]) -> PollTarget:
     password = ""
     problem = None
-    if row.api_password_enc is not None:
+    if row.api_password_enc is not None and isinstance(box, SecretBox):
         try:
             password = box.decrypt(row.api_password_enc, NAS_API_PASSWORD)
         except SecretDecryptionFailed:

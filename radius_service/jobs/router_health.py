@@ -14,6 +14,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,12 +65,14 @@ def figures_of(info: RouterInfo) -> Figures:
 
 
 class RouterHealthJob:
+    """`box` may be a factory, called only once a router has an API password to decrypt."""
+
     name = "router_health"
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        box: SecretBox,
+        box: SecretBox | Callable[[], SecretBox],
         counters: Counter[str],
         interval: float = DEFAULT_INTERVAL,
         timeout: float = DEFAULT_TIMEOUT,

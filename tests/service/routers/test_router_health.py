@@ -9,6 +9,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +24,9 @@ from easyisp_core.models import Nas
 from easyisp_core.models.enums import NasStatus
 from easyisp_core.passwords import scram_verifier
 from easyisp_core.repositories.roles import RoleRepository
-from easyisp_core.services.router_health import point_router_api
+from easyisp_core.services.router_health import mark_routers_seen, point_router_api
+from easyisp_core.settings import Settings
+from radius_service.app import SiteService
 from radius_service.jobs.router_health import RouterHealthJob
 from radius_service.simulator.routeros.controller import SimulatorThread
 from tests.factories import make_nas, make_tenant
@@ -243,3 +247,43 @@ def test_routers_without_an_api_user_are_not_polled(site: Site) -> None:
     after = site.router(nas.id)
     assert after.status is NasStatus.PENDING
     assert after.health_checked_at is None
+
+
+def test_the_site_service_polls_routers_and_stops_cleanly(
+    site: Site, start_sim: Start, fresh_db_url: str, tmp_path: Path
+) -> None:
+    sim = start_sim("7.16")
+    nas_id = site.add_router(sim)
+    service = SiteService(
+        Settings(database_url=fresh_db_url, data_dir=tmp_path, router_poll_seconds=0.2),
+        heartbeat_interval=0.1,
+        secret_box=site.box,
+    )
+
+    async def scenario() -> None:
+        running = asyncio.create_task(service.run())
+        await asyncio.wait_for(service.started.wait(), PENDING_WAIT)
+        deadline = time.monotonic() + PENDING_WAIT
+        while service.counters["router_health.online"] < 1:
+            assert time.monotonic() < deadline, "the router never came online"
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(service.stop(), PENDING_WAIT)
+        await running
+
+    asyncio.run(scenario())
+    assert site.router(nas_id).status is NasStatus.ONLINE
+    assert sim.simulator.connected == 0  # the service hung up on its way out
+
+
+def test_radius_traffic_marks_a_router_seen(site: Site) -> None:
+    with session_scope(site.admin) as session:
+        nas = make_nas(session, site.box, make_tenant(session))
+    later = datetime.now(UTC)
+    earlier = later - timedelta(minutes=5)
+    with session_scope(site.service) as session:
+        assert mark_routers_seen(session, [nas.id, nas.id], later) == 1
+    with session_scope(site.service) as session:  # a late packet never moves it back
+        assert mark_routers_seen(session, [nas.id], earlier) == 0
+    after = site.router(nas.id)
+    assert after.last_seen_at == later
+    assert after.status is NasStatus.PENDING  # the API poll decides the status
