@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from easyisp_cli.commands.simulate_site import register_site
 from easyisp_cli.context import CliContext
 
 
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
     nas.set_defaults(handler=handle_nas)
     _register_router(peers)
     _register_mpesa(peers)
+    register_site(peers)
 
 
 def _register_mpesa(peers: Any) -> None:

@@ -48,8 +48,10 @@ class RouterHealthRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def poll_rows(self, nas_id: uuid.UUID | None = None) -> list[PollRow]:
-        """Every router with an API user (of every tenant), or just `nas_id`."""
+    def poll_rows(
+        self, nas_id: uuid.UUID | None = None, tenant_id: uuid.UUID | None = None
+    ) -> list[PollRow]:
+        """Every router with an API user (of every tenant), or just `nas_id` / `tenant_id`'s."""
         query = select(
             Nas.id,
             Nas.tenant_id,
@@ -66,6 +68,8 @@ class RouterHealthRepository:
         ).where(Nas.api_username.is_not(None), Nas.api_username != "")
         if nas_id is not None:
             query = query.where(Nas.id == nas_id)
+        if tenant_id is not None:
+            query = query.where(Nas.tenant_id == tenant_id)
         rows = self.session.execute(query.order_by(Nas.name, Nas.id)).all()
         return [
             PollRow(

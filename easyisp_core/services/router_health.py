@@ -106,6 +106,20 @@ def mark_routers_seen(session: Session, nas_ids: Iterable[uuid.UUID], at: dateti
     return RouterHealthRepository(session).mark_seen(nas_ids, at)
 
 
+@dataclass(frozen=True, slots=True)
+class ApiRouter:
+    nas_id: uuid.UUID
+    name: str
+    username: str
+
+
+def routers_with_api_user(session: Session, tenant: str | None = None) -> list[ApiRouter]:
+    """The routers the health poll would reach (all tenants, or one by name)."""
+    tenant_id = None if tenant is None else TenantRepository(session).get_by_name(tenant).id
+    rows = RouterHealthRepository(session).poll_rows(tenant_id=tenant_id)
+    return [ApiRouter(row.nas_id, row.name, row.api_username) for row in rows]
+
+
 def point_router_api(
     session: Session,
     box: SecretBox,
