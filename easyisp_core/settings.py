@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     vpn_interface: str = "wg-easyisp"
     # Where the site service answers HTTP: M-Pesa callbacks and /health ("off" to disable).
     http_addr: str = "0.0.0.0:8080"
+    # How often the service polls each router's API (an offline router shows within a minute).
+    router_poll_seconds: float = 20.0
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -8,6 +8,7 @@ is started in run() and stopped in reverse order before the heartbeat row goes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from collections import Counter
@@ -29,6 +30,7 @@ from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
 from radius_service.jobs.partitions import PartitionJob
 from radius_service.jobs.payments import PaymentUpkeepJob
+from radius_service.jobs.router_health import RouterHealthJob
 from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
@@ -137,10 +139,17 @@ class SiteService:
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
         )
+        health = RouterHealthJob(
+            database.sessions,
+            functools.cache(lambda: self._secret_box or _site_secret_box(self.settings)),
+            self.counters,
+            interval=self.settings.router_poll_seconds,
+        )
         jobs: list[Job] = [
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
             PaymentUpkeepJob(database.sessions, self.counters),
+            health,
         ]
         if self.settings.vpn_endpoint_host:
             # The site's WireGuard: only where the operator has said how routers reach it.
@@ -170,6 +179,7 @@ class SiteService:
             if radius is not None:
                 await radius.stop()
             await _finish(tasks)
+            await health.aclose()
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
                 await heartbeat.remove()

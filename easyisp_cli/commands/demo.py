@@ -114,5 +114,7 @@ def describe_result(result: DemoResult) -> str:
     lines += [
         "",
         "Change a staff password with `easyisp user password USERNAME`.",
+        "See the routers come ONLINE: run `easyisp simulate site` (a simulated MikroTik per "
+        "router) and `easyisp service`.",
     ]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from easyisp_cli.commands.simulate_site import register_site
 from easyisp_cli.context import CliContext
 
 
@@ -50,6 +51,7 @@ def register(sub: Any) -> None:
     _register_router(peers)
     _register_mpesa(peers)
     _register_router_coa(peers)
+    register_site(peers)
 
 
 def _register_mpesa(peers: Any) -> None:

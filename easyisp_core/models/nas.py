@@ -5,7 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,3 +59,16 @@ class Nas(TenantScoped, Timestamps, Base):
     # Blast-RADIUS: demand Message-Authenticator in requests (on for new routers).
     require_message_authenticator: Mapped[bool] = mapped_column(server_default="true")
     last_seen_at: Mapped[datetime | None]
+    # Where the API is reached when neither vpn_ip nor ip_address (a port forward, a simulator).
+    api_host: Mapped[str | None] = mapped_column(String(255))
+    # Health: written by the site service's router poll, read by the console (migration 0010).
+    router_identity: Mapped[str | None] = mapped_column(String(100))
+    board_name: Mapped[str | None] = mapped_column(String(100))
+    uptime: Mapped[str | None] = mapped_column(String(40))  # RouterOS text, e.g. "2d20h12m20s"
+    cpu_load: Mapped[int | None] = mapped_column(SmallInteger)  # percent
+    free_memory: Mapped[int | None] = mapped_column(BigInteger)  # bytes
+    total_memory: Mapped[int | None] = mapped_column(BigInteger)  # bytes
+    health_checked_at: Mapped[datetime | None]
+    # The last poll's failure in plain words; NULL after a successful poll.
+    health_error: Mapped[str | None] = mapped_column(String(500))
+    health_failures: Mapped[int] = mapped_column(server_default="0")  # polls in a row

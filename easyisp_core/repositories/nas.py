@@ -20,6 +20,12 @@ class NasRepository:
         self.session.add(nas)
         return nas
 
+    def get(self, nas_id: uuid.UUID) -> Nas:
+        nas = self.session.get(Nas, nas_id)
+        if nas is None:
+            raise NotFound("No such router.")
+        return nas
+
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Nas:
         nas = self.session.scalar(select(Nas).where(Nas.tenant_id == tenant_id, Nas.name == name))
         if nas is None:

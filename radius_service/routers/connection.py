@@ -96,6 +96,10 @@ class RouterConnection:
             raise RouterUnreachable(endpoint.name, endpoint.address, detail) from exc
         except (OSError, ProtocolError) as exc:
             raise RouterUnreachable(endpoint.name, endpoint.address, _describe(exc)) from exc
+        except (ConnectionClosed, FatalError) as exc:
+            # The router hung up during the login (rebooting, or the service was disabled).
+            detail = f"the router closed the connection during login: {exc}"
+            raise RouterUnreachable(endpoint.name, endpoint.address, detail) from exc
         connection = cls(endpoint, api)
         try:
             resource = connection.run("/system/resource/print", ["=.proplist=version"])

@@ -21,8 +21,9 @@ class SimulatorThread:
         users: Mapping[str, str] | None = None,
         sessions: int = 0,
         tls: bool = False,
+        identity: str = "MikroTik",
     ) -> None:
-        self.state = RouterState(version, users=users or {"admin": "admin-pass"})
+        self.state = RouterState(version, identity=identity, users=users or {"admin": "admin-pass"})
         seed_sessions(self.state, sessions)
         self.certificate: SelfSignedCertificate | None = make_self_signed() if tls else None
         self.simulator = RouterSimulator(
@@ -49,6 +50,14 @@ class SimulatorThread:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.simulator.start(), self.loop).result(timeout=10)
         return self
+
+    def pause(self) -> None:
+        """Go off the air like a router switched off: stop listening, hang up every client."""
+        asyncio.run_coroutine_threadsafe(self.simulator.stop(), self.loop).result(timeout=10)
+
+    def resume(self) -> None:
+        """Come back on the same port(s) after pause()."""
+        asyncio.run_coroutine_threadsafe(self.simulator.start(), self.loop).result(timeout=10)
 
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.simulator.stop(), self.loop).result(timeout=10)

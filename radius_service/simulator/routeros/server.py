@@ -80,14 +80,21 @@ class RouterSimulator:
         self.address: Address | None = None
         self.tls_address: Address | None = None
 
+    @property
+    def connected(self) -> int:
+        """Client connections open right now (tests see concurrent pollers with it)."""
+        return len(self._clients)
+
     async def start(self) -> Address:
-        server = await asyncio.start_server(self._accept, *self._listen)
+        """Bind; a restart after stop() binds the same port(s) again."""
+        server = await asyncio.start_server(self._accept, *(self.address or self._listen))
         self._servers.append(server)
         self.address = server.sockets[0].getsockname()[:2]
         if self._tls_listen is not None:
             if self._tls_context is None:
                 raise ValueError("API-SSL needs a TLS context")
-            tls = await asyncio.start_server(self._accept, *self._tls_listen, ssl=self._tls_context)
+            tls_listen = self.tls_address or self._tls_listen
+            tls = await asyncio.start_server(self._accept, *tls_listen, ssl=self._tls_context)
             self._servers.append(tls)
             self.tls_address = tls.sockets[0].getsockname()[:2]
         return self.address
