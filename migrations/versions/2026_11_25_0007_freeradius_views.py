@@ -83,13 +83,17 @@ _RATE = """
   ELSE '' END
 """
 
+# FreeRADIUS wants an integer id per row; a window function would number the whole table on
+# every lookup, so the id is a hash of the row's key (stable, and the username index is used).
+_ROW_ID = "(hashtextextended({key}, 0) & 9223372036854775807)"
+
 # A package's FreeRADIUS group name must be unique across tenants.
 _GROUP = "p.name || '@' || p.tenant_id"
 
 VIEWS = {
     "radcheck": f"""
-SELECT row_number() OVER (ORDER BY c.id, x.attribute)::bigint AS id, c.tenant_id,
-       c.username::text AS username, x.attribute, x.op, x.value
+SELECT {_ROW_ID.format(key="c.id::text || x.attribute")} AS id, c.tenant_id,
+       c.username, x.attribute, x.op, x.value
   FROM public.customers c
   LEFT JOIN freeradius.customer_passwords pw ON pw.customer_id = c.id
   CROSS JOIN LATERAL (VALUES
@@ -98,14 +102,13 @@ SELECT row_number() OVER (ORDER BY c.id, x.attribute)::bigint AS id, c.tenant_id
                                OR c.expires_at <= now() THEN 'Reject' END)
   ) AS x(attribute, op, value)
  WHERE x.value IS NOT NULL""",
-    "radreply": """
-SELECT row_number() OVER (ORDER BY c.id)::bigint AS id, c.tenant_id,
-       c.username::text AS username, 'Framed-IP-Address'::text AS attribute,
+    "radreply": f"""
+SELECT {_ROW_ID.format(key="c.id::text")} AS id, c.tenant_id, c.username, 'Framed-IP-Address'::text AS attribute,
        ':='::text AS op, host(c.static_ip) AS value
   FROM public.customers c
  WHERE c.static_ip IS NOT NULL""",
     "radusergroup": f"""
-SELECT c.tenant_id, c.username::text AS username, {_GROUP} AS groupname, 1 AS priority
+SELECT c.tenant_id, c.username, {_GROUP} AS groupname, 1 AS priority
   FROM public.customers c JOIN public.packages p ON p.id = c.package_id""",
     "radgroupcheck": f"""
 SELECT row_number() OVER (ORDER BY p.id)::bigint AS id, p.tenant_id, {_GROUP} AS groupname,
