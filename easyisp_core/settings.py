@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     radius_auth_addr: str = "0.0.0.0:1812"
     # Where it takes RADIUS accounting ("off" to disable).
     radius_acct_addr: str = "0.0.0.0:1813"
+    # RADIUS auth worker processes sharing the port (default: one per CPU; 1 = in-process).
+    radius_workers: int | None = Field(default=None, ge=1)
 
     @property
     def embedded_pgdata(self) -> Path:

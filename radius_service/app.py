@@ -28,6 +28,8 @@ from radius_service.radius.accounting import RadiusAccountingServer, acct_addres
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
+from radius_service.radius.subscriber_cache import SubscriberCache
+from radius_service.radius.workers import AuthWorkerPool, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,13 @@ class SiteService:
         radius_auth_addr: Address | None = None,
         radius_acct_addr: Address | None = None,
         secret_box: SecretBox | None = None,
+        radius_workers: int = 1,
     ) -> None:
-        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener."""
+        """`radius_auth_addr` / `radius_acct_addr` None run without that RADIUS listener;
+        `radius_workers` > 1 answers auth in that many worker processes (radius/workers.py)."""
+        self.radius_workers = radius_workers
+        self.radius_auth_workers: AuthWorkerPool | None = None
+        self.subscriber_cache: SubscriberCache | None = None
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
@@ -132,6 +139,7 @@ class SiteService:
             for job in jobs
         ]
         radius = await self._start_radius(database)
+        workers = await self._start_auth_workers()
         accounting = await self._start_accounting(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()
@@ -145,6 +153,10 @@ class SiteService:
                 await accounting.stop()
             if radius is not None:
                 await radius.stop()
+            if workers is not None:
+                await workers.stop()
+            if self.subscriber_cache is not None:
+                await asyncio.to_thread(self.subscriber_cache.stop)
             await _finish(tasks)
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
@@ -156,7 +168,7 @@ class SiteService:
     async def _start_radius(self, database: Database) -> RadiusAuthServer | None:
         """Bind the auth listener; a busy port is logged and counted, not fatal, so the
         payment and maintenance jobs keep running while the operator frees it."""
-        if self.radius_auth_addr is None:
+        if self.radius_auth_addr is None or self.radius_workers > 1:
             return None
         box = self._secret_box or _site_secret_box(self.settings)
 
@@ -164,9 +176,17 @@ class SiteService:
             with database.sessions() as session:
                 return load_nas_clients(session, box)
 
+        server: RadiusAuthServer | None = None
+        cache = SubscriberCache(
+            database.engine,
+            database.sessions,
+            on_nas_change=lambda: server.request_client_refresh() if server else None,
+        )
+        cache.start()
+        self.subscriber_cache = cache
         server = RadiusAuthServer(
             self.radius_auth_addr,
-            AccessRequestHandler(database.sessions, box),
+            AccessRequestHandler(database.sessions, box, cache=cache),
             load_clients=load_clients,
             counters=self.counters,
         )
@@ -183,6 +203,25 @@ class SiteService:
             return None
         self.radius_auth = server
         return server
+
+    async def _start_auth_workers(self) -> AuthWorkerPool | None:
+        if self.radius_auth_addr is None or self.radius_workers <= 1:
+            return None
+        key = self.settings.site_key or load_or_create_site_key(
+            self.settings.resolved_site_key_file
+        )
+        pool = AuthWorkerPool(
+            self.settings, self.radius_auth_addr, self.radius_workers, key, counters=self.counters
+        )
+        try:
+            await pool.start()
+        except OSError as exc:
+            self.counters["radius.auth.bind_failed"] += 1
+            log.error("RADIUS auth workers cannot start (%s); running without them", exc)
+            await pool.stop()
+            return None
+        self.radius_auth_workers = pool
+        return pool
 
     async def _start_accounting(self, database: Database) -> RadiusAccountingServer | None:
         """Bind the accounting listener; like auth, a busy port is counted, not fatal."""
@@ -288,6 +327,7 @@ def run_service(
         radius_auth_addr=address,
         radius_acct_addr=acct,
         secret_box=secret_box,
+        radius_workers=worker_count(settings.radius_workers),
     )
 
     async def main() -> None:

@@ -14,6 +14,7 @@ running), runs FreeRADIUS from a private copy of its configuration pointed at th
 `easyisp service`, and prints one table. The database is dropped afterwards (--keep keeps it).
 """
 
+# ruff: noqa: S603, S607 (a benchmark running the programs it installs)
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,8 @@ PYTHON = sys.executable
 
 
 def sh(*args: str, **kwargs: Any) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs).stdout
+    result = subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)
+    return str(result.stdout)
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -132,21 +134,28 @@ def bench_login(admin_url: str, db_url: str) -> str:
         conn.execute("CREATE SCHEMA freeradius_bench")
         conn.execute("SET search_path = freeradius_bench")
         conn.execute(schema.encode())
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA freeradius_bench TO {}").format(
-            sql.Identifier(BENCH_ROLE)))
-        conn.execute(sql.SQL(
-            "GRANT ALL ON ALL TABLES IN SCHEMA freeradius_bench TO {}").format(
-            sql.Identifier(BENCH_ROLE)))
-        conn.execute(sql.SQL(
-            "GRANT ALL ON ALL SEQUENCES IN SCHEMA freeradius_bench TO {}").format(
-            sql.Identifier(BENCH_ROLE)))
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA freeradius_bench TO {}").format(
+                sql.Identifier(BENCH_ROLE)
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT ALL ON ALL TABLES IN SCHEMA freeradius_bench TO {}").format(
+                sql.Identifier(BENCH_ROLE)
+            )
+        )
+        conn.execute(
+            sql.SQL("GRANT ALL ON ALL SEQUENCES IN SCHEMA freeradius_bench TO {}").format(
+                sql.Identifier(BENCH_ROLE)
+            )
+        )
     params = conninfo_to_dict(db_url)
     params.update(
         user=BENCH_ROLE,
         password=password,
         options="-c search_path=freeradius,freeradius_bench",
     )
-    return make_conninfo(**params).replace('"', "")
+    return make_conninfo("", **params).replace('"', "")
 
 
 # --- FreeRADIUS -----------------------------------------------------------------------------
@@ -217,9 +226,7 @@ def freeradius_config(directory: Path, conninfo: str) -> Path:
     (conf / "clients.conf").write_text("")
     for site in (conf / "sites-enabled").iterdir():
         site.unlink()
-    (conf / "sites-enabled" / "bench").write_text(
-        SITE % {"auth": FR_PORTS[0], "acct": FR_PORTS[1]}
-    )
+    (conf / "sites-enabled" / "bench").write_text(SITE % {"auth": FR_PORTS[0], "acct": FR_PORTS[1]})
     for module in ("eap",):
         (conf / "mods-enabled" / module).unlink(missing_ok=True)
     text = (conf / "mods-available" / "sql").read_text()
@@ -238,7 +245,7 @@ def freeradius_config(directory: Path, conninfo: str) -> Path:
 @contextmanager
 def running(argv: list[str], env: dict[str, str] | None, log: Path, port: int) -> Iterator[None]:
     with log.open("w") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_for_port(port, process, log)
             yield
@@ -348,9 +355,12 @@ def main() -> int:
             pg_version = admin.execute("SHOW server_version").fetchone()
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(args.database)))
         db_url = with_database(admin_url, args.database)
-        print(f"PostgreSQL {pg_version[0] if pg_version else '?'} ({where}); {version}; "
-              f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
-              f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"PostgreSQL {pg_version[0] if pg_version else '?'} ({where}); {version}; "
+            f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         try:
             users = work / "users.txt"
             count = prepare(db_url, args.customers, box, users)
@@ -358,8 +368,12 @@ def main() -> int:
             if args.only != "easyisp":
                 conninfo = bench_login(admin_url, db_url)
                 conf = freeradius_config(work, conninfo)
-                with running(["freeradius", "-f", "-d", str(conf)], None,
-                             work / "freeradius.log", FR_PORTS[0]):
+                with running(
+                    ["freeradius", "-f", "-d", str(conf)],
+                    None,
+                    work / "freeradius.log",
+                    FR_PORTS[0],
+                ):
                     results["FreeRADIUS 3.2"] = measure("freeradius", FR_PORTS, users, args.seconds)
             if args.only != "freeradius":
                 env = dict(
