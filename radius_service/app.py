@@ -126,6 +126,8 @@ class SiteService:
         return database
 
     async def _serve(self, database: Database) -> None:
+        # Worker processes take seconds to start: before the first heartbeat says "running".
+        workers = await self._start_auth_workers()
         identity = ServiceIdentity.of_this_process(self.instance)
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
@@ -139,7 +141,6 @@ class SiteService:
             for job in jobs
         ]
         radius = await self._start_radius(database)
-        workers = await self._start_auth_workers()
         accounting = await self._start_accounting(database)
         log.info("site service %s (version %s) started", identity.instance, identity.version)
         self.started.set()

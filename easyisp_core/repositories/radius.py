@@ -276,11 +276,17 @@ class SubscriberChangeFeed:
 
     def __init__(self, engine: Engine) -> None:
         raw = engine.raw_connection()
-        raw.detach()  # never handed back to the pool: it stays LISTENing
         connection: Any = raw.driver_connection
+        raw.detach()  # never handed back to the pool: it stays LISTENing
         self._connection = connection
-        self._connection.autocommit = True
-        self._connection.execute(f"LISTEN {SUBSCRIBER_CHANNEL}")
+        try:
+            # The pool's connect hooks may have left a transaction open.
+            connection.rollback()
+            connection.autocommit = True
+            connection.execute(f"LISTEN {SUBSCRIBER_CHANNEL}")
+        except BaseException:
+            connection.close()
+            raise
 
     def changes(self, timeout: float) -> Iterator[dict[str, Any]]:
         """The notifications arriving within `timeout` seconds, as they arrive."""

@@ -69,17 +69,26 @@ DO $$ BEGIN
 END $$;
 """
 
-# Mikrotik-Rate-Limit as rx/tx from the router's side: upload/download, then bursts.
+# Mikrotik-Rate-Limit exactly as rules.rate_limit.build_rate_limit writes it: rx/tx from the
+# router's side (upload/download), "M"/"k" only for whole multiples (RouterOS has no "1.5M").
+RATE_FUNCTION_SQL = """
+CREATE FUNCTION freeradius.rate(mbps numeric) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT CASE WHEN b = 0 THEN '0'
+              WHEN b % 1000000 = 0 THEN (b / 1000000)::text || 'M'
+              WHEN b % 1000 = 0 THEN (b / 1000)::text || 'k'
+              ELSE b::text END
+    FROM (SELECT (mbps * 1000000)::bigint AS b) AS bits
+$$;
+"""
 _RATE = """
-  trim(to_char(p.upload_speed, 'FM999990.###')) || 'M/' ||
-  trim(to_char(p.download_speed, 'FM999990.###')) || 'M' ||
-  CASE WHEN p.burst_download IS NOT NULL AND p.burst_upload IS NOT NULL THEN
-    ' ' || trim(to_char(p.burst_upload, 'FM999990.###')) || 'M/' ||
-    trim(to_char(p.burst_download, 'FM999990.###')) || 'M ' ||
-    trim(to_char(coalesce(p.burst_threshold_upload, p.upload_speed), 'FM999990.###')) ||
-    'M/' ||
-    trim(to_char(coalesce(p.burst_threshold_download, p.download_speed), 'FM999990.###')) ||
-    'M ' || coalesce(p.burst_time, 0) || '/' || coalesce(p.burst_time, 0) || ' ' || p.priority
+  freeradius.rate(p.upload_speed) || '/' || freeradius.rate(p.download_speed) ||
+  CASE WHEN p.burst_download IS NOT NULL THEN
+    ' ' || freeradius.rate(p.burst_upload) || '/' || freeradius.rate(p.burst_download) ||
+    ' ' || freeradius.rate(p.burst_threshold_upload) || '/' ||
+    freeradius.rate(p.burst_threshold_download) ||
+    ' ' || p.burst_time || '/' || p.burst_time || ' ' || p.priority
+  WHEN p.priority <> 8 THEN ' 0/0 0/0 0/0 ' || p.priority
   ELSE '' END
 """
 
@@ -232,6 +241,8 @@ _EVENTS = {"insert": "NEW TABLE AS new_rows", "update": "NEW TABLE AS new_rows",
 def upgrade() -> None:
     op.execute(ROLE_SQL)
     op.execute(TABLES_SQL)
+    op.execute(RATE_FUNCTION_SQL)
+    op.execute(f"GRANT EXECUTE ON FUNCTION freeradius.rate(numeric) TO {FREERADIUS}")
     for name, body in VIEWS.items():
         op.execute(
             f"CREATE VIEW freeradius.{name} WITH (security_invoker = true) AS {body.strip()}"

@@ -77,8 +77,7 @@ class AuthWorkerPool:
         self._supervisor: asyncio.Task[None] | None = None
 
     async def start(self) -> Address:
-        for slot in range(self.count):
-            await self._spawn(slot)
+        await asyncio.gather(*(self._spawn(slot) for slot in range(self.count)))
         self._supervisor = asyncio.create_task(self._supervise(), name="radius-auth-workers")
         log.info("RADIUS auth: %d worker processes on %s:%d", self.count, *self.address)
         return self.address
@@ -131,8 +130,12 @@ def run_worker(
     settings: dict[str, Any], address: Address, site_key: str, ready: ProcessEvent
 ) -> None:
     """A worker process's main: one auth listener (SO_REUSEPORT) until SIGTERM."""
-    logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_serve(Settings(**settings), address, SecretBox.from_encoded(site_key), ready))
+    parsed = Settings(**settings)
+    logging.basicConfig(
+        level=parsed.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s [auth worker {os.getpid()}] %(name)s: %(message)s",
+    )
+    asyncio.run(_serve(parsed, address, SecretBox.from_encoded(site_key), ready))
 
 
 async def _serve(settings: Settings, address: Address, box: SecretBox, ready: ProcessEvent) -> None:
