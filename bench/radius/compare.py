@@ -95,7 +95,11 @@ def prepare(db_url: str, customers: int, box: SecretBox, users_file: Path) -> in
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
             "SELECT c.id, c.tenant_id, c.username, c.password_enc, "
-            "  (c.status = 'ACTIVE' AND c.connection_type = 'PPPOE' AND c.expires_at > now()) "
+            # Who both servers must accept: no MAC binding (the generator's MAC is made up)
+            # and no open session (FreeRADIUS's radacct starts empty).
+            "  (c.status = 'ACTIVE' AND c.connection_type = 'PPPOE' AND c.expires_at > now() "
+            "   AND c.mac_address IS NULL AND NOT EXISTS (SELECT 1 FROM sessions s "
+            "     WHERE s.customer_id = c.id AND s.stopped_at IS NULL)) "
             "FROM customers c WHERE c.password_enc IS NOT NULL"
         ).fetchall()
         passwords = [
@@ -343,6 +347,9 @@ def main() -> int:
     parser.add_argument("--database", default="easyisp_bench_radius")
     parser.add_argument("--only", choices=["freeradius", "easyisp"], default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="EASYISP_RADIUS_WORKERS (default: CPUs)"
+    )
     args = parser.parse_args()
     version = ensure_freeradius() if args.only != "easyisp" else "(skipped)"
     box_key = new_site_key()
@@ -383,6 +390,8 @@ def main() -> int:
                     EASYISP_DATA_DIR=str(work / "easyisp"),
                     EASYISP_LOG_LEVEL="WARNING",
                 )
+                if args.workers is not None:
+                    env["EASYISP_RADIUS_WORKERS"] = str(args.workers)
                 argv = [
                     str(Path(PYTHON).with_name("easyisp")), "service",
                     "--radius-auth-addr", f"127.0.0.1:{OURS_PORTS[0]}",

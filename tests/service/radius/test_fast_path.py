@@ -174,7 +174,9 @@ def test_two_worker_processes_share_the_port_and_a_killed_one_is_restarted(
                 assert time.monotonic() < deadline, "the worker was not restarted"
                 await asyncio.sleep(0.05)
             first = pool.processes[0]
-            assert first is not None and first.pid != pids[0] and first.is_alive()
+            assert first is not None
+            assert first.pid != pids[0]
+            assert first.is_alive()
             for _ in range(4):  # new source ports: the kernel spreads them over both
                 nas = NasSimulator(pool.address, NAS_SECRET.encode(), timeout=3.0)
                 reply = await asyncio.to_thread(nas.login, PPPOE_USER, PPPOE_PASSWORD)
