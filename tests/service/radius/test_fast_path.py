@@ -7,14 +7,16 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox, new_site_key
 from easyisp_core.db.engine import make_engine
 from easyisp_core.models import Customer
+from easyisp_core.models import Session as RadiusSession
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from easyisp_core.settings import Settings
 from radius_service.radius.auth import AccessRequestHandler
@@ -127,6 +129,40 @@ def test_with_the_listener_down_logins_are_decided_by_the_database(
     assert nas.login(PPPOE_USER, "changed-while-deaf").accepted
     assert not nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
     assert cached.counters["radius.auth.fast_path"] == 0
+
+
+def test_a_user_online_at_the_limit_is_counted_in_the_database(
+    cached: CachedServerThread, fresh_db_url: str
+) -> None:
+    """The PPPoE package allows one session; a session opening is NOTIFYed, so the next
+    login leaves the fast path, counts in the database and is refused."""
+    nas = _nas(cached)
+    assert nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
+    engine = make_engine(fresh_db_url, application_name="fast-path-test")
+    try:
+        with Session(engine) as session, session.begin():
+            customer = session.execute(
+                select(Customer.id, Customer.tenant_id).where(Customer.username == PPPOE_USER)
+            ).one()
+            session.add(
+                RadiusSession(
+                    tenant_id=customer.tenant_id,
+                    customer_id=customer.id,
+                    username=PPPOE_USER,
+                    session_id="open-1",
+                    started_at=datetime.now(UTC),
+                    last_update_at=datetime.now(UTC),
+                )
+            )
+    finally:
+        engine.dispose()
+    tenant = customer.tenant_id
+    _until(lambda: cached.cache.may_be_online(tenant, PPPOE_USER), "the NOTIFY reached the cache")
+
+    reply = nas.login(PPPOE_USER, PPPOE_PASSWORD)
+    assert not reply.accepted
+    assert "already in use" in str(reply.first("Reply-Message"))
+    assert cached.counters["radius.auth.fast_path"] == 1
 
 
 def _status_server(nas: NasSimulator, *, signed: bool) -> bytes | None:
