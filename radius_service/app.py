@@ -29,7 +29,7 @@ from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
 from radius_service.radius.subscriber_cache import SubscriberCache
-from radius_service.radius.workers import AuthWorkerPool, worker_count
+from radius_service.radius.workers import CACHE_WARM_TIMEOUT, AuthWorkerPool, worker_count
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class SiteService:
 
     async def _serve(self, database: Database) -> None:
         # Worker processes take seconds to start: before the first heartbeat says "running".
-        workers = await self._start_auth_workers()
+        workers = await self._start_auth_workers(database)
         identity = ServiceIdentity.of_this_process(self.instance)
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
@@ -185,6 +185,8 @@ class SiteService:
         )
         cache.start()
         self.subscriber_cache = cache
+        # Bind with a warm cache (bounded: with the database down it answers by fallback).
+        await asyncio.to_thread(cache.loaded.wait, CACHE_WARM_TIMEOUT)
         server = RadiusAuthServer(
             self.radius_auth_addr,
             AccessRequestHandler(database.sessions, box, cache=cache),
@@ -205,14 +207,18 @@ class SiteService:
         self.radius_auth = server
         return server
 
-    async def _start_auth_workers(self) -> AuthWorkerPool | None:
+    async def _start_auth_workers(self, database: Database) -> AuthWorkerPool | None:
         if self.radius_auth_addr is None or self.radius_workers <= 1:
             return None
+        # The workers connect to the database this process opened (an embedded server is
+        # started once, here), never start their own.
+        url = database.url.render_as_string(hide_password=False)
+        settings = self.settings.model_copy(update={"database_url": url})
         key = self.settings.site_key or load_or_create_site_key(
             self.settings.resolved_site_key_file
         )
         pool = AuthWorkerPool(
-            self.settings, self.radius_auth_addr, self.radius_workers, key, counters=self.counters
+            settings, self.radius_auth_addr, self.radius_workers, key, counters=self.counters
         )
         try:
             await pool.start()

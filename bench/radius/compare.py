@@ -251,7 +251,9 @@ def running(argv: list[str], env: dict[str, str] | None, log: Path, port: int) -
     with log.open("w") as out:
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
+            started = time.perf_counter()
             wait_for_port(port, process, log)
+            print(f"  {Path(argv[0]).name} answering after {time.perf_counter() - started:.1f} s")
             yield
         finally:
             process.send_signal(signal.SIGTERM)

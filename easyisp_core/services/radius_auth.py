@@ -138,13 +138,23 @@ def package_view(row: PackageRow) -> PackageView:
     )
 
 
-def _subscriber_account(row: SubscriberRow) -> SubscriberAccount:
+def _subscriber_account(
+    row: SubscriberRow, packages: dict[PackageRow, PackageView] | None = None
+) -> SubscriberAccount:
+    package: PackageView | None = None
+    if row.package is not None:
+        if packages is None:
+            package = package_view(row.package)
+        else:  # a bulk load: one view per package, shared by its subscribers
+            package = packages.get(row.package)
+            if package is None:
+                package = packages[row.package] = package_view(row.package)
     view = SubscriberView(
         username=row.username,
         status=row.status,
         connection_type=row.connection_type,
         expires_at=row.expires_at,
-        package=None if row.package is None else package_view(row.package),
+        package=package,
         mac_address=row.mac_address,
         static_ip=row.static_ip,
     )
@@ -180,7 +190,8 @@ def load_subscribers(
     rows = RadiusRepository(session).subscribers(
         tenant_id=tenant_id, customer_id=customer_id, package_id=package_id
     )
-    return [(tenant, _subscriber_account(row)) for tenant, row in rows]
+    packages: dict[PackageRow, PackageView] = {}
+    return [(tenant, _subscriber_account(row, packages)) for tenant, row in rows]
 
 
 def usernames_online(

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SUPERVISE_INTERVAL = 0.5
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
+CACHE_WARM_TIMEOUT = 120.0
 
 
 def worker_count(configured: int | None) -> int:
@@ -92,7 +93,7 @@ class AuthWorkerPool:
         )
         process.start()
         self.processes[slot] = process
-        started = await asyncio.to_thread(ready.wait, START_TIMEOUT)
+        started = await asyncio.to_thread(ready.wait, START_TIMEOUT + CACHE_WARM_TIMEOUT)
         if not started:
             log.error("RADIUS auth worker %d (pid %s) did not start in time", slot, process.pid)
 
@@ -158,6 +159,10 @@ async def _serve(settings: Settings, address: Address, box: SecretBox, ready: Pr
         on_nas_change=lambda: server.request_client_refresh() if server else None,
     )
     cache.start()
+    # Join the port only with a warm cache, so a restarted worker does not answer from
+    # the database while its siblings answer from memory (bounded: a database that is
+    # down must not keep the worker out; it then answers through the fallback).
+    await asyncio.to_thread(cache.loaded.wait, CACHE_WARM_TIMEOUT)
     server = RadiusAuthServer(
         address,
         AccessRequestHandler(database.sessions, box, cache=cache),
