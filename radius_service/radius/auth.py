@@ -1,8 +1,10 @@
 """The Access-Request stage: which method, which account, is the password right, and what the
 rules decide (rules.radius_auth.authorize), turned into Accept or Reject attributes.
 
-`AccessRequestHandler.handle` is synchronous and does its database work in one transaction;
-the listener runs it in a worker thread, never on the event loop.
+`AccessRequestHandler.handle_from_cache` decides a normal login from the in-memory
+subscribers (radius/subscriber_cache.py) with no database round trip, on the event loop;
+when it cannot (cache not ready, a voucher, a MAC login, a user who may be at the session
+limit) `handle` does, synchronously and in one transaction, in a worker thread.
 """
 
 from __future__ import annotations
