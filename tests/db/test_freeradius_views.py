@@ -82,7 +82,7 @@ def test_a_subscriber_as_freeradius_reads_it(session: Session, secret_box: Secre
         {"g": group},
     ).all()
     assert [tuple(r) for r in group_check] == [("Simultaneous-Use", ":=", "2")]
-    group_reply = dict(
+    group_reply: dict[str, str] = dict(
         session.execute(
             text("SELECT attribute, value FROM freeradius.radgroupreply WHERE groupname = :g"),
             {"g": group},

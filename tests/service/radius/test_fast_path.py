@@ -24,7 +24,7 @@ from radius_service.radius.codec import ACCESS_ACCEPT, decode_reply, encode_requ
 from radius_service.radius.listener import RadiusAuthServer
 from radius_service.radius.subscriber_cache import SubscriberCache
 from radius_service.radius.workers import AuthWorkerPool
-from radius_service.simulator.nas import NasSimulator
+from radius_service.simulator.nas import NasReply, NasSimulator
 from tests.service.radius.conftest import (
     NAS_SECRET,
     PPPOE_PASSWORD,
@@ -88,6 +88,12 @@ def _nas(server: ServerThread) -> NasSimulator:
     return NasSimulator(server.server.address, NAS_SECRET.encode(), timeout=3.0)
 
 
+def _login(nas: NasSimulator, user: str, password: str) -> NasReply:
+    reply = nas.login(user, password)
+    assert reply is not None, "no reply"
+    return reply
+
+
 def _set_password(url: str, box: SecretBox, password: str) -> None:
     engine = make_engine(url, application_name="fast-path-test")
     try:
@@ -105,15 +111,15 @@ def test_a_login_is_decided_from_memory_and_a_console_change_is_seen_through_not
     cached: CachedServerThread, fresh_db_url: str, secret_box: SecretBox
 ) -> None:
     nas = _nas(cached)
-    assert nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
+    assert _login(nas, PPPOE_USER, PPPOE_PASSWORD).accepted
     assert cached.counters["radius.auth.fast_path"] == 1
 
     applied = cached.cache.changes_applied
     _set_password(fresh_db_url, secret_box, "a-new-password")
     _until(lambda: cached.cache.changes_applied > applied, "the NOTIFY reached the cache")
 
-    assert not nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
-    assert nas.login(PPPOE_USER, "a-new-password").accepted
+    assert not _login(nas, PPPOE_USER, PPPOE_PASSWORD).accepted
+    assert _login(nas, PPPOE_USER, "a-new-password").accepted
     assert cached.counters["radius.auth.fast_path"] == 3
 
 
@@ -126,8 +132,8 @@ def test_with_the_listener_down_logins_are_decided_by_the_database(
     # A change the cache cannot hear about: only the database path sees it.
     _set_password(fresh_db_url, secret_box, "changed-while-deaf")
 
-    assert nas.login(PPPOE_USER, "changed-while-deaf").accepted
-    assert not nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
+    assert _login(nas, PPPOE_USER, "changed-while-deaf").accepted
+    assert not _login(nas, PPPOE_USER, PPPOE_PASSWORD).accepted
     assert cached.counters["radius.auth.fast_path"] == 0
 
 
@@ -137,7 +143,7 @@ def test_a_user_online_at_the_limit_is_counted_in_the_database(
     """The PPPoE package allows one session; a session opening is NOTIFYed, so the next
     login leaves the fast path, counts in the database and is refused."""
     nas = _nas(cached)
-    assert nas.login(PPPOE_USER, PPPOE_PASSWORD).accepted
+    assert _login(nas, PPPOE_USER, PPPOE_PASSWORD).accepted
     engine = make_engine(fresh_db_url, application_name="fast-path-test")
     try:
         with Session(engine) as session, session.begin():
@@ -159,7 +165,7 @@ def test_a_user_online_at_the_limit_is_counted_in_the_database(
     tenant = customer.tenant_id
     _until(lambda: cached.cache.may_be_online(tenant, PPPOE_USER), "the NOTIFY reached the cache")
 
-    reply = nas.login(PPPOE_USER, PPPOE_PASSWORD)
+    reply = _login(nas, PPPOE_USER, PPPOE_PASSWORD)
     assert not reply.accepted
     assert "already in use" in str(reply.first("Reply-Message"))
     assert cached.counters["radius.auth.fast_path"] == 1
@@ -201,7 +207,7 @@ def test_two_worker_processes_share_the_port_and_a_killed_one_is_restarted(
             pids = [p.pid for p in pool.processes if p is not None]
             assert len(set(pids)) == 2
             assert all(p is not None and p.is_alive() for p in pool.processes)
-            assert (await asyncio.to_thread(nas.login, PPPOE_USER, PPPOE_PASSWORD)).accepted
+            assert (await asyncio.to_thread(_login, nas, PPPOE_USER, PPPOE_PASSWORD)).accepted
 
             assert pids[0] is not None
             os.kill(pids[0], signal.SIGKILL)
@@ -215,7 +221,7 @@ def test_two_worker_processes_share_the_port_and_a_killed_one_is_restarted(
             assert first.is_alive()
             for _ in range(4):  # new source ports: the kernel spreads them over both
                 nas = NasSimulator(pool.address, NAS_SECRET.encode(), timeout=3.0)
-                reply = await asyncio.to_thread(nas.login, PPPOE_USER, PPPOE_PASSWORD)
+                reply = await asyncio.to_thread(_login, nas, PPPOE_USER, PPPOE_PASSWORD)
                 assert reply.accepted
         finally:
             await pool.stop()
