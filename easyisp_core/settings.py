@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     http_addr: str = "0.0.0.0:8080"
     # How often the service polls each router's API (an offline router shows within a minute).
     router_poll_seconds: float = 20.0
+    # RADIUS auth worker processes sharing the port (default: one per CPU; 1 = in-process).
+    radius_workers: int | None = Field(default=None, ge=1)
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -35,6 +35,8 @@ from radius_service.radius.accounting import RadiusAccountingServer, acct_addres
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
+from radius_service.radius.subscriber_cache import SubscriberCache
+from radius_service.radius.workers import CACHE_WARM_TIMEOUT, AuthWorkerPool, worker_count
 from radius_service.wireguard.job import WireGuardJob
 
 log = logging.getLogger(__name__)
@@ -62,10 +64,15 @@ class SiteService:
         secret_box: SecretBox | None = None,
         command_poll_interval: float | None = DEFAULT_COMMAND_POLL,
         http_addr: Address | None = None,
+        radius_workers: int = 1,
     ) -> None:
         """`radius_auth_addr` / `radius_acct_addr` / `http_addr` None run without that
         listener; `command_poll_interval` None runs without session control (commands,
-        sweeps)."""
+        sweeps); `radius_workers` > 1 answers auth in that many worker processes
+        (radius/workers.py)."""
+        self.radius_workers = radius_workers
+        self.radius_auth_workers: AuthWorkerPool | None = None
+        self.subscriber_cache: SubscriberCache | None = None
         if heartbeat_interval <= 0 or partition_interval <= 0:
             raise ValueError("job intervals must be positive")
         self.settings = settings
@@ -135,6 +142,8 @@ class SiteService:
         return database
 
     async def _serve(self, database: Database) -> None:
+        # Worker processes take seconds to start: before the first heartbeat says "running".
+        workers = await self._start_auth_workers(database)
         identity = ServiceIdentity.of_this_process(self.instance)
         heartbeat = HeartbeatJob(
             database.sessions, identity, self.counters, interval=self.heartbeat_interval
@@ -178,6 +187,10 @@ class SiteService:
                 await accounting.stop()
             if radius is not None:
                 await radius.stop()
+            if workers is not None:
+                await workers.stop()
+            if self.subscriber_cache is not None:
+                await asyncio.to_thread(self.subscriber_cache.stop)
             await _finish(tasks)
             await health.aclose()
             # Only after the heartbeat task is done, so no late beat can re-create the row.
@@ -202,7 +215,7 @@ class SiteService:
     async def _start_radius(self, database: Database) -> RadiusAuthServer | None:
         """Bind the auth listener; a busy port is logged and counted, not fatal, so the
         payment and maintenance jobs keep running while the operator frees it."""
-        if self.radius_auth_addr is None:
+        if self.radius_auth_addr is None or self.radius_workers > 1:
             return None
         box = self._secret_box or _site_secret_box(self.settings)
 
@@ -210,9 +223,19 @@ class SiteService:
             with database.sessions() as session:
                 return load_nas_clients(session, box)
 
+        server: RadiusAuthServer | None = None
+        cache = SubscriberCache(
+            database.engine,
+            database.sessions,
+            on_nas_change=lambda: server.request_client_refresh() if server else None,
+        )
+        cache.start()
+        self.subscriber_cache = cache
+        # Bind with a warm cache (bounded: with the database down it answers by fallback).
+        await asyncio.to_thread(cache.loaded.wait, CACHE_WARM_TIMEOUT)
         server = RadiusAuthServer(
             self.radius_auth_addr,
-            AccessRequestHandler(database.sessions, box),
+            AccessRequestHandler(database.sessions, box, cache=cache),
             load_clients=load_clients,
             counters=self.counters,
         )
@@ -229,6 +252,29 @@ class SiteService:
             return None
         self.radius_auth = server
         return server
+
+    async def _start_auth_workers(self, database: Database) -> AuthWorkerPool | None:
+        if self.radius_auth_addr is None or self.radius_workers <= 1:
+            return None
+        # The workers connect to the database this process opened (an embedded server is
+        # started once, here), never start their own.
+        url = database.url.render_as_string(hide_password=False)
+        settings = self.settings.model_copy(update={"database_url": url})
+        key = self.settings.site_key or load_or_create_site_key(
+            self.settings.resolved_site_key_file
+        )
+        pool = AuthWorkerPool(
+            settings, self.radius_auth_addr, self.radius_workers, key, counters=self.counters
+        )
+        try:
+            await pool.start()
+        except OSError as exc:
+            self.counters["radius.auth.bind_failed"] += 1
+            log.error("RADIUS auth workers cannot start (%s); running without them", exc)
+            await pool.stop()
+            return None
+        self.radius_auth_workers = pool
+        return pool
 
     async def _start_accounting(self, database: Database) -> RadiusAccountingServer | None:
         """Bind the accounting listener; like auth, a busy port is counted, not fatal."""
@@ -356,6 +402,7 @@ def run_service(
         radius_acct_addr=acct,
         secret_box=secret_box,
         http_addr=http_address(settings.http_addr) if isinstance(http_addr, str) else http_addr,
+        radius_workers=worker_count(settings.radius_workers),
     )
 
     async def main() -> None:

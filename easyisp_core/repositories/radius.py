@@ -3,13 +3,15 @@ voucher first-use update. Rows come back as plain frozen dataclasses, never ORM 
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer, Nas, Package, Tenant, Voucher
@@ -225,3 +227,71 @@ class RadiusRepository:
             .returning(Voucher.id)
         )
         return result.first() is not None
+
+    # --- the fast path's bulk reads (radius_service.radius.subscriber_cache) ---------------
+
+    def subscribers(
+        self,
+        *,
+        tenant_id: uuid.UUID | None = None,
+        customer_id: uuid.UUID | None = None,
+        package_id: uuid.UUID | None = None,
+    ) -> list[tuple[uuid.UUID, SubscriberRow]]:
+        """(tenant, row) of every subscriber matching all the filters given (all when none)."""
+        query = self._subscriber_query().add_columns(Customer.tenant_id)
+        if tenant_id is not None:
+            query = query.where(Customer.tenant_id == tenant_id)
+        if customer_id is not None:
+            query = query.where(Customer.id == customer_id)
+        if package_id is not None:
+            query = query.where(Customer.package_id == package_id)
+        return [(row[-1], _subscriber(row[:-1])) for row in self.session.execute(query)]
+
+    def tenant_configs(self) -> dict[uuid.UUID, dict[str, Any]]:
+        rows = self.session.execute(select(Tenant.id, Tenant.config)).all()
+        return {row[0]: dict(row[1] or {}) for row in rows}
+
+    def usernames_with_open_sessions(
+        self, *, tenant_id: uuid.UUID | None = None
+    ) -> set[tuple[uuid.UUID, str]]:
+        """(tenant, username) of every session not stopped (stale ones included)."""
+        query = (
+            select(RadiusSession.tenant_id, RadiusSession.username)
+            .where(RadiusSession.stopped_at.is_(None))
+            .distinct()
+        )
+        if tenant_id is not None:
+            query = query.where(RadiusSession.tenant_id == tenant_id)
+        return {(row[0], row[1]) for row in self.session.execute(query)}
+
+
+SUBSCRIBER_CHANNEL = "easyisp_subscribers"
+
+
+class SubscriberChangeFeed:
+    """A dedicated connection LISTENing on the channel migration 0007's triggers notify.
+
+    Payloads are {"table", "tenant", "id"} ({"table": "sessions", "tenant", "username"} for
+    a session opening); "id" null means "reload that tenant's table"."""
+
+    def __init__(self, engine: Engine) -> None:
+        raw = engine.raw_connection()
+        connection: Any = raw.driver_connection
+        raw.detach()  # never handed back to the pool: it stays LISTENing
+        self._connection = connection
+        try:
+            # The pool's connect hooks may have left a transaction open.
+            connection.rollback()
+            connection.autocommit = True
+            connection.execute(f"LISTEN {SUBSCRIBER_CHANNEL}")
+        except BaseException:
+            connection.close()
+            raise
+
+    def changes(self, timeout: float) -> Iterator[dict[str, Any]]:
+        """The notifications arriving within `timeout` seconds, as they arrive."""
+        for notification in self._connection.notifies(timeout=timeout):
+            yield json.loads(notification.payload)
+
+    def close(self) -> None:
+        self._connection.close()

@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -84,7 +85,16 @@ def load_nas_clients(session: Session, box: SecretBox) -> list[NasClient]:
 
 
 def tenant_policy(session: Session, tenant_id: uuid.UUID) -> TenantPolicy:
-    raw = RadiusRepository(session).tenant_config(tenant_id) or {}
+    return _policy(tenant_id, RadiusRepository(session).tenant_config(tenant_id) or {})
+
+
+def tenant_policies(session: Session) -> dict[uuid.UUID, TenantPolicy]:
+    """Every tenant's RADIUS policy (the fast path keeps them in memory)."""
+    configs = RadiusRepository(session).tenant_configs()
+    return {tenant: _policy(tenant, raw) for tenant, raw in configs.items()}
+
+
+def _policy(tenant_id: uuid.UUID, raw: dict[str, Any]) -> TenantPolicy:
     try:
         config = TenantConfig.model_validate(raw)
     except ValidationError:
@@ -128,13 +138,23 @@ def package_view(row: PackageRow) -> PackageView:
     )
 
 
-def _subscriber_account(row: SubscriberRow) -> SubscriberAccount:
+def _subscriber_account(
+    row: SubscriberRow, packages: dict[PackageRow, PackageView] | None = None
+) -> SubscriberAccount:
+    package: PackageView | None = None
+    if row.package is not None:
+        if packages is None:
+            package = package_view(row.package)
+        else:  # a bulk load: one view per package, shared by its subscribers
+            package = packages.get(row.package)
+            if package is None:
+                package = packages[row.package] = package_view(row.package)
     view = SubscriberView(
         username=row.username,
         status=row.status,
         connection_type=row.connection_type,
         expires_at=row.expires_at,
-        package=None if row.package is None else package_view(row.package),
+        package=package,
         mac_address=row.mac_address,
         static_ip=row.static_ip,
     )
@@ -157,6 +177,28 @@ def find_subscriber(
 ) -> SubscriberAccount | None:
     row = RadiusRepository(session).subscriber_by_username(tenant_id, username)
     return None if row is None else _subscriber_account(row)
+
+
+def load_subscribers(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    package_id: uuid.UUID | None = None,
+) -> list[tuple[uuid.UUID, SubscriberAccount]]:
+    """(tenant, account) of the subscribers matching the filters (all when none)."""
+    rows = RadiusRepository(session).subscribers(
+        tenant_id=tenant_id, customer_id=customer_id, package_id=package_id
+    )
+    packages: dict[PackageRow, PackageView] = {}
+    return [(tenant, _subscriber_account(row, packages)) for tenant, row in rows]
+
+
+def usernames_online(
+    session: Session, *, tenant_id: uuid.UUID | None = None
+) -> set[tuple[uuid.UUID, str]]:
+    """(tenant, username) with a session not stopped: who may be at a session limit."""
+    return RadiusRepository(session).usernames_with_open_sessions(tenant_id=tenant_id)
 
 
 def find_subscriber_by_mac(

@@ -12,7 +12,7 @@
   onboarding script; needs `nas.secrets.read` and writes an audit row, like router secrets.
 
 Revision ID: 20261125_0008
-Revises: 20261125_0006
+Revises: 20261125_0007
 Create Date: 2026-11-25 14:20:00
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261125_0008"
-down_revision: str | None = "20261125_0006"
+down_revision: str | None = "20261125_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

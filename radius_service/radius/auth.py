@@ -1,8 +1,10 @@
 """The Access-Request stage: which method, which account, is the password right, and what the
 rules decide (rules.radius_auth.authorize), turned into Accept or Reject attributes.
 
-`AccessRequestHandler.handle` is synchronous and does its database work in one transaction;
-the listener runs it in a worker thread, never on the event loop.
+`AccessRequestHandler.handle_from_cache` decides a normal login from the in-memory
+subscribers (radius/subscriber_cache.py) with no database round trip, on the event loop;
+when it cannot (cache not ready, a voucher, a MAC login, a user who may be at the session
+limit) `handle` does, synchronously and in one transaction, in a worker thread.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from radius_service.radius.codec import (
     AttributeValue,
     RadiusPacket,
 )
+from radius_service.radius.subscriber_cache import SubscriberCache
 
 log = logging.getLogger(__name__)
 
@@ -166,11 +169,39 @@ class AccessRequestHandler:
         *,
         clock: Callable[[], datetime] = _utcnow,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        cache: SubscriberCache | None = None,
     ) -> None:
+        self._cache = cache
         self._sessions = sessions
         self._box = box
         self._clock = clock
         self._random = random_bytes
+
+    def handle_from_cache(
+        self, packet: RadiusPacket, client: NasClient, creds: Credentials
+    ) -> AuthReply | None:
+        """The decision from the in-memory subscribers, without the database; None when the
+        cache cannot decide (not loaded, listener down, a voucher or unknown name, a MAC
+        login, or a user who may be at the session limit) and handle() must."""
+        cache = self._cache
+        if cache is None or creds.method is Method.MAC:
+            return None
+        tenant = client.tenant_id
+        answer = cache.subscriber(tenant, creds.username)
+        policy = cache.policy(tenant)
+        if answer.account is None or policy is None:
+            return None
+        account = answer.account
+        if cache.may_be_online(tenant, account.view.username):
+            return None  # the open-session count needs the database
+        verified = self._verify(creds, packet, client, self._passwords(account))
+        if verified is False:
+            return self._reply(reject_bad_password(), packet, client, creds)
+        mschap = None if verified is True else verified
+        decision = authorize(
+            account.view, creds.facts, policy=policy, now=self._clock(), open_sessions=0
+        )
+        return self._reply(decision, packet, client, creds, mschap=mschap)
 
     def handle(self, packet: RadiusPacket, client: NasClient, creds: Credentials) -> AuthReply:
         with self._sessions.begin() as session:
@@ -240,7 +271,11 @@ class AccessRequestHandler:
     ) -> Decision:
         view = account.view
         name = view.username if isinstance(view, SubscriberView) else view.code
+        cache = self._cache
+        generation = 0 if cache is None else cache.online_generation()
         count = open_sessions(session, tenant_id, name, policy, now)
+        if cache is not None and count == 0:
+            cache.saw_no_sessions(tenant_id, name, generation)
         return authorize(view, creds.facts, policy=policy, now=now, open_sessions=count)
 
     def _passwords(self, account: SubscriberAccount | VoucherAccount) -> list[bytes]:
