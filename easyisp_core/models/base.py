@@ -56,4 +56,6 @@ class TenantScoped:
 
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # Set by the trigger easyisp_touch_updated_at: staff may not write the column themselves
+    # (migration 0003), so the ORM must not put it into an UPDATE.
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -20,6 +20,16 @@ class NasRepository:
         self.session.add(nas)
         return nas
 
+    def find(self, nas_id: uuid.UUID) -> Nas:
+        """A router by id, in whichever tenant the connection may see."""
+        nas = self.session.get(Nas, nas_id)
+        if nas is None:
+            raise NotFound("No such router (it may have been deleted).")
+        return nas
+
+    def delete(self, nas: Nas) -> None:
+        self.session.delete(nas)
+
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Nas:
         nas = self.session.scalar(select(Nas).where(Nas.tenant_id == tenant_id, Nas.name == name))
         if nas is None:

@@ -28,6 +28,16 @@ class PackageRepository:
             raise NotFound("No such package.")
         return package
 
+    def find(self, package_id: uuid.UUID) -> Package:
+        """A package by id, in whichever tenant the connection may see."""
+        package = self.session.get(Package, package_id)
+        if package is None:
+            raise NotFound("No such package (it may have been deleted).")
+        return package
+
+    def delete(self, package: Package) -> None:
+        self.session.delete(package)
+
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Package:
         package = self.session.scalar(
             select(Package).where(Package.tenant_id == tenant_id, Package.name == name)

@@ -1,0 +1,55 @@
+"""Packages page: CRUD through the real database under the staff member's own role."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
+from easyisp_desktop.views.packages import PackagesPage
+from tests.gui.pages_support import WAIT_MS, OpenPage, no_logged_warnings, open_page, site
+
+__all__ = ["no_logged_warnings", "open_page", "site"]
+
+
+@pytest.fixture(autouse=True)
+def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(GUARD_ENV, "1")
+
+
+def names(page: PackagesPage) -> list[str]:
+    return [row.name for row in page.model.rows]
+
+
+def test_an_admin_creates_edits_and_deletes_a_package(qtbot: QtBot, open_page: OpenPage) -> None:
+    page = open_page(PackagesPage, "ADMIN")
+    assert names(page) == ["Home 10", "Home 5"]
+
+    form = page.new()
+    form.editor("name").widget.setText("Fibre 50")
+    form.editor("price").widget.setText("4,500.50")
+    form.editor("download_speed").widget.setText("50")
+    form.editor("upload_speed").widget.setText("20")
+    with qtbot.waitSignal(form.saved, timeout=WAIT_MS) as saved:
+        form.save_button.click()
+    assert saved.args[0].price == Decimal("4500.50")
+    qtbot.waitUntil(lambda: "Fibre 50" in names(page), timeout=WAIT_MS)
+
+    page.select_row(names(page).index("Fibre 50"))
+    form = page.edit()
+    assert form is not None
+    qtbot.waitSignal(form.loaded, timeout=WAIT_MS).wait()
+    assert form.editor("price").widget.text() == "4500.50"
+    form.editor("name").widget.setText("Fibre 60")
+    with qtbot.waitSignal(form.saved, timeout=WAIT_MS):
+        form.save_button.click()
+    qtbot.waitUntil(lambda: "Fibre 60" in names(page), timeout=WAIT_MS)
+
+    page.select_row(names(page).index("Fibre 60"))
+    page.confirm = lambda _title, _question: True
+    with qtbot.waitSignal(page.action_done, timeout=WAIT_MS) as done:
+        page.actions_by_key["delete"].button.click()
+    assert done.args[0] == "Package Fibre 60 deleted"
+    qtbot.waitUntil(lambda: "Fibre 60" not in names(page), timeout=WAIT_MS)
