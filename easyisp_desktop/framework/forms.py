@@ -10,6 +10,7 @@ operator's input is never cleared by an error. Enter saves, Esc cancels.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ ERROR_STYLE = "color: #B00020;"
 
 class Kind(enum.Enum):
     TEXT = "text"
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - a kind of field, not a password
     INTEGER = "integer"
     MONEY = "money"
     DECIMAL = "decimal"
@@ -264,10 +265,8 @@ class FieldEditor:
 def failure_message(exc: BaseException) -> str:
     """A known failure's message (a database refusal in the operator's words), else a bug's."""
     if isinstance(exc, DBAPIError):
-        try:
+        with contextlib.suppress(DBAPIError):  # an unknown refusal stays a bug report
             exc = describe_db_error(exc)
-        except DBAPIError:
-            pass
     if isinstance(exc, EasyIspError):
         return exc.user_message
     return describe_error(exc)
