@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -30,12 +30,15 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, SiteOverview, site_overview
 from easyisp_core.services.identity import SessionIdentity, current_identity
+from easyisp_desktop.framework.entity_page import PageContext
 from easyisp_desktop.framework.errors import describe_error as describe_error
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
+from easyisp_desktop.views.registry import pages_for
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +194,13 @@ class MainWindow(QMainWindow):
         *,
         timezone: str = DEFAULT_TIMEZONE,
         settings: QSettings | None = None,
+        secret_box: SecretBox | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("EasyISP")
+        # The site key, on the PC that has it: router secrets are encrypted with it.
+        self._box = secret_box
         self._connect = connect
         self._timezone = timezone
         self._settings = settings if settings is not None else QSettings()
@@ -209,6 +215,8 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.dashboard = DashboardPage(timezone)
         self.customers: CustomersPage | None = None
+        # Every page by its navigation title (Dashboard, Customers, Packages, …).
+        self.page_by_title: dict[str, QWidget] = {}
         self._add_page("Dashboard", self.dashboard)
         self.navigation.setCurrentRow(0)
 
@@ -236,12 +244,38 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
         self._refresh_timer.timeout.connect(self.refresh)
 
+        self._install_shortcuts()
         self.resize(1100, 700)
         self._restore_geometry()
 
     def _add_page(self, title: str, page: QWidget) -> None:
         self.navigation.addItem(title)
         self.pages.addWidget(page)
+        self.page_by_title[title] = page
+
+    def page_titles(self) -> list[str]:
+        return [self.navigation.item(i).text() for i in range(self.navigation.count())]
+
+    def show_page(self, title: str) -> QWidget:
+        self.navigation.setCurrentRow(self.page_titles().index(title))
+        return self.page_by_title[title]
+
+    def _install_shortcuts(self) -> None:
+        """Ctrl+F and Ctrl+N from the navigation act on the page shown; inside a page the
+        page's own shortcuts answer (two active shortcuts for one key would both be dead)."""
+        for key, method in ((QKeySequence.StandardKey.Find, "focus_search"), ("Ctrl+N", "new")):
+            shortcut = QShortcut(QKeySequence(key), self.navigation)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(partial(self._on_current_page, method))
+
+    def _on_current_page(self, method: str) -> None:
+        page = self.pages.currentWidget()
+        action = getattr(page, "actions_by_key", {}).get(method)
+        if action is not None:
+            if action.allowed:
+                action.run()
+        elif callable(getattr(page, method, None)):
+            getattr(page, method)()
 
     @property
     def database(self) -> Database | None:
@@ -304,12 +338,18 @@ class MainWindow(QMainWindow):
 
     def _add_data_pages(self, database: Database, identity: SessionIdentity) -> None:
         """The entity pages this user may see, once there is a database to read them from."""
-        if self.customers is not None or not identity.may("customers.read"):
-            return
-        self.customers = CustomersPage(
-            database.sessions, self.workers, self._settings, tenant_id=identity.tenant_id
-        )
-        self._add_page("Customers", self.customers)
+        if len(self.page_by_title) > 1:
+            return  # already added (a Retry after a lost connection)
+        if identity.may("customers.read"):
+            self.customers = CustomersPage(
+                database.sessions, self.workers, self._settings, tenant_id=identity.tenant_id
+            )
+            self._add_page("Customers", self.customers)
+        context = PageContext(database.sessions, self.workers, self._settings, identity, self._box)
+        for spec in pages_for(identity.permissions):
+            if spec.title == "Settings" and identity.tenant_slug is None:
+                continue  # a database administrator belongs to no tenant
+            self._add_page(spec.title, spec.build(context))
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         self._connecting = False

@@ -85,7 +85,7 @@ class KeysetSource:
 @dataclass
 class Action:
     text: str
-    run: Callable[[], None]
+    run: Callable[[], object]
     button: QPushButton
     needs_row: bool
     allowed: bool
@@ -138,7 +138,7 @@ class EntityPage(TablePage):
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertLayout(1, self.action_bar)
-        self.table.doubleClicked.connect(self._activated)
+        # Enter and a double click both arrive as `activated`.
         self.table.activated.connect(self._activated)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.modelReset.connect(self._update_actions)
@@ -153,7 +153,7 @@ class EntityPage(TablePage):
         self,
         key: str,
         text: str,
-        run: Callable[[], None],
+        run: Callable[[], object],
         *,
         permission: str | None,
         needs_row: bool = True,

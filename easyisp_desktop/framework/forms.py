@@ -75,6 +75,8 @@ class Field:
     help: str = ""
     # Other names the core may use for this field in ValidationFailed.field_errors.
     error_keys: tuple[str, ...] = ()
+    # A heading shown above the first field of each section.
+    section: str = ""
 
     def owns_error(self, error_key: str) -> bool:
         names = (self.key, *self.error_keys)
@@ -120,16 +122,17 @@ def datetime_field(key: str, label: str, **kw: Any) -> Field:
 def choice(
     key: str,
     label: str,
-    options: type[enum.Enum] | Iterable[tuple[str, str]],
+    options: type[enum.Enum] | Iterable[enum.Enum] | Iterable[tuple[str, str]],
     *,
     required: bool = True,
     **kw: Any,
 ) -> Field:
     """A pick from an enum (labels read "Customer care" for CUSTOMER_CARE) or from pairs."""
-    if isinstance(options, type) and issubclass(options, enum.Enum):
-        pairs = tuple((str(m.value), enum_label(m.value)) for m in options)
+    members: list[Any] = list(options)
+    if all(isinstance(m, enum.Enum) for m in members):
+        pairs = tuple((str(m.value), enum_label(m.value)) for m in members)
     else:
-        pairs = tuple(options)  # type: ignore[arg-type]
+        pairs = tuple((str(value), str(label)) for value, label in members)
     return Field(key, label, Kind.CHOICE, required, choices=pairs, **kw)
 
 
@@ -204,7 +207,8 @@ class FieldEditor:
         if isinstance(w, QCheckBox):
             return w.isChecked()
         if isinstance(w, QDateTimeEdit) and kind is Kind.DATETIME:
-            return w.dateTime().toPython().astimezone()
+            moment: datetime = w.dateTime().toPython()  # type: ignore[assignment]
+            return moment.astimezone()
         if isinstance(w, QDateEdit):
             return w.date().toPython()
         raw = w.toPlainText() if isinstance(w, QPlainTextEdit) else w.text()  # type: ignore[attr-defined]
@@ -252,6 +256,21 @@ class FieldEditor:
             w.setPlainText("" if value is None else str(value))
         elif isinstance(w, QLineEdit):
             w.setText("" if value is None else str(value))
+
+    def text(self) -> str:
+        """What the operator sees typed in (line edits and text areas)."""
+        w = self.widget
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        return w.text() if isinstance(w, QLineEdit) else ""
+
+    def type_text(self, value: str) -> None:
+        """Replace the typed text, as an operator would (line edits and text areas)."""
+        w = self.widget
+        if isinstance(w, QPlainTextEdit):
+            w.setPlainText(value)
+        elif isinstance(w, QLineEdit):
+            w.setText(value)
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message[:1].upper() + message[1:])
@@ -314,9 +333,14 @@ class FormDialog(QDialog):
         load: Callable[[], Mapping[str, Any]] | None = None,
         intro: str = "",
         save_label: str = "Save",
+        embedded: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # Embedded: a form inside a page (Settings), not a window; it stays after saving.
+        self.embedded = embedded
+        if embedded:
+            self.setWindowFlags(Qt.WindowType.Widget)
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
         self._save = save
@@ -336,7 +360,11 @@ class FormDialog(QDialog):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        section = ""
         for editor in self.editors.values():
+            if editor.field.section and editor.field.section != section:
+                section = editor.field.section
+                form.addRow(QLabel(f"<b>{section}</b>"))
             label = QLabel(editor.field.label + (" *" if editor.field.required else "") + ":")
             label.setBuddy(editor.widget)
             form.addRow(label, editor.container)
@@ -349,8 +377,10 @@ class FormDialog(QDialog):
         self.save_button.setDefault(True)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        if embedded:
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setVisible(False)
         # Enter saves from a line edit (the default button); Ctrl+Enter from anywhere.
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.submit)
 
         self.status = QLabel("")
         layout = QVBoxLayout(self)
@@ -443,7 +473,10 @@ class FormDialog(QDialog):
         self._set_busy(False)
         self.result_value = result
         self.saved.emit(result)
-        self.accept()
+        if self.embedded:
+            self.status.setText("Saved.")
+        else:
+            self.accept()
 
     def _on_save_failed(self, exc: BaseException) -> None:
         self._set_busy(False)

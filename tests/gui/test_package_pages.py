@@ -28,21 +28,22 @@ def test_an_admin_creates_edits_and_deletes_a_package(qtbot: QtBot, open_page: O
     assert names(page) == ["Home 10", "Home 5"]
 
     form = page.new()
-    form.editor("name").widget.setText("Fibre 50")
-    form.editor("price").widget.setText("4,500.50")
-    form.editor("download_speed").widget.setText("50")
-    form.editor("upload_speed").widget.setText("20")
+    form.editor("name").type_text("Fibre 50")
+    form.editor("price").type_text("4,500.50")
+    form.editor("download_speed").type_text("50")
+    form.editor("upload_speed").type_text("20")
     with qtbot.waitSignal(form.saved, timeout=WAIT_MS) as saved:
         form.save_button.click()
     assert saved.args[0].price == Decimal("4500.50")
     qtbot.waitUntil(lambda: "Fibre 50" in names(page), timeout=WAIT_MS)
 
     page.select_row(names(page).index("Fibre 50"))
-    form = page.edit()
-    assert form is not None
-    qtbot.waitSignal(form.loaded, timeout=WAIT_MS).wait()
-    assert form.editor("price").widget.text() == "4500.50"
-    form.editor("name").widget.setText("Fibre 60")
+    edit_form = page.edit()
+    assert edit_form is not None
+    form = edit_form
+    qtbot.waitUntil(lambda: not form.busy, timeout=WAIT_MS)
+    assert form.editor("price").text() == "4500.50"
+    form.editor("name").type_text("Fibre 60")
     with qtbot.waitSignal(form.saved, timeout=WAIT_MS):
         form.save_button.click()
     qtbot.waitUntil(lambda: "Fibre 60" in names(page), timeout=WAIT_MS)
