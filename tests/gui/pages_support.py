@@ -162,6 +162,12 @@ def open_page(qtbot: QtBot, site: Site, tmp_path: Path) -> Iterator[OpenPage]:
     for pool in pools:
         pool.cancel_all()
         assert pool.wait(WAIT_MS)
+
+
+@pytest.fixture(autouse=True)
+def engines_disposed(site: Site) -> Iterator[None]:
+    """Every engine a test opened is closed after it (set up first, so torn down last)."""
+    yield
     for engine in site.engines:
         engine.dispose()
     site.engines.clear()

@@ -19,8 +19,8 @@ from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.errors import PermissionDenied
-from easyisp_core.rules.permissions import ROLE_DEFAULTS
 from easyisp_core.models.enums import StaffRole
+from easyisp_core.rules.permissions import ROLE_DEFAULTS
 from easyisp_core.services.packages import create_package
 from easyisp_core.services.payments import record_payment
 from easyisp_desktop.framework.entity_page import EntityPage
@@ -32,11 +32,12 @@ from tests.gui.pages_support import (
     ROLES,
     WAIT_MS,
     Site,
+    engines_disposed,
     no_logged_warnings,
     site,
 )
 
-__all__ = ["no_logged_warnings", "site"]
+__all__ = ["engines_disposed", "no_logged_warnings", "site"]
 
 # The write actions each page offers, and the permission each one needs.
 ACTIONS = {
@@ -65,9 +66,6 @@ def console(qtbot: QtBot, site: Site, tmp_path: Path) -> Iterator[dict[str, Main
     yield windows
     for window in windows.values():
         assert window.shutdown()
-    for engine in site.engines:
-        engine.dispose()
-    site.engines.clear()
 
 
 def open_window(qtbot: QtBot, site: Site, role: str, tmp_path: Path) -> MainWindow:
@@ -106,9 +104,7 @@ def test_each_role_sees_its_pages_with_only_the_actions_it_may_take(
             continue
         assert isinstance(page, EntityPage)
         qtbot.waitUntil(lambda p=page: p.model.count is not None, timeout=WAIT_MS)
-        QAbstractItemModelTester(
-            page.model, QAbstractItemModelTester.FailureReportingMode.Fatal
-        )
+        QAbstractItemModelTester(page.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
         assert page.status_label.text() == "", (title, page.status_label.text())
         may = sorted(key for key, needs in ACTIONS[title].items() if needs in allowed)
         assert sorted(page.allowed_actions()) == may, title

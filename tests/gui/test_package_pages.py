@@ -9,9 +9,16 @@ from pytestqt.qtbot import QtBot
 
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.packages import PackagesPage
-from tests.gui.pages_support import WAIT_MS, OpenPage, no_logged_warnings, open_page, site
+from tests.gui.pages_support import (
+    WAIT_MS,
+    OpenPage,
+    engines_disposed,
+    no_logged_warnings,
+    open_page,
+    site,
+)
 
-__all__ = ["no_logged_warnings", "open_page", "site"]
+__all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
 
 
 @pytest.fixture(autouse=True)
