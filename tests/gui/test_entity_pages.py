@@ -133,17 +133,16 @@ def test_a_viewer_has_no_edit_actions_and_the_database_refuses_the_write_anyway(
     site: Site,
 ) -> None:
     sessions = sessionmaker(site.engine("VIEWER", guarded=False))
-    with pytest.raises(PermissionDenied, match="You do not have permission"):
-        with session_scope(sessions) as session:
-            create_package(
+    refused = pytest.raises(PermissionDenied, match="You do not have permission")
+    with refused, session_scope(sessions) as session:
+        create_package(
                 session,
                 {"tenant": site.tenant, "name": "Sneaky", "type": "PPPOE", "price": "1",
                  "download_speed": "1", "upload_speed": "1", "validity_value": 1,
                  "validity_unit": "DAYS"},
             )  # fmt: skip
-    with pytest.raises(PermissionDenied, match="You do not have permission"):
-        with session_scope(sessions) as session:
-            record_payment(
-                session,
-                {"tenant": site.tenant, "customer": site.customer, "amount": "1", "method": "CASH"},
-            )
+    with refused, session_scope(sessions) as session:
+        record_payment(
+            session,
+            {"tenant": site.tenant, "customer": site.customer, "amount": "1", "method": "CASH"},
+        )
