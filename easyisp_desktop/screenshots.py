@@ -99,6 +99,9 @@ def _capture(out: Path, data_dir: Path) -> int:
         _wait(app, lambda: customers.model.query.text == "wanj" and not customers.model.loading)
         _settle(app)
         window.grab().save(str(out / "customers-search.png"))
+        from easyisp_desktop.page_screenshots import capture_pages
+
+        capture_pages(window, out)
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

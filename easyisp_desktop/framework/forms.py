@@ -136,9 +136,20 @@ def choice(
     return Field(key, label, Kind.CHOICE, required, choices=pairs, **kw)
 
 
+# Stored values whose plain capitalisation would read wrong.
+SPECIAL_LABELS = {
+    "PPPOE": "PPPoE",
+    "MPESA": "M-Pesa",
+    "NAS": "Router",
+    "SMS_GATEWAY": "SMS gateway",
+    "VPN_PEER": "VPN peer",
+}
+
+
 def enum_label(value: Any) -> str:
     text_value = str(value.value if isinstance(value, enum.Enum) else value)
-    return text_value.replace("_", " ").capitalize()
+    special = SPECIAL_LABELS.get(text_value)
+    return special or text_value.replace("_", " ").capitalize()
 
 
 class FieldEditor:
@@ -255,6 +266,8 @@ class FieldEditor:
         elif isinstance(w, QPlainTextEdit):
             w.setPlainText("" if value is None else str(value))
         elif isinstance(w, QLineEdit):
+            if isinstance(value, Decimal) and self.field.kind is Kind.DECIMAL:
+                value = f"{value.normalize():f}"  # 20.000 Mbps reads as 20
             w.setText("" if value is None else str(value))
 
     def text(self) -> str:

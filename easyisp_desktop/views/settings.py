@@ -11,7 +11,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from easyisp_core.schemas.tenant_config import TenantConfig
 from easyisp_core.services.tenants import read_config, update_config
@@ -109,11 +109,18 @@ class SettingsPage(QWidget):
             workers=context.workers,
             embedded=True,
             save_label="Save settings",
-            intro=f"Settings of {context.identity.tenant_name or 'this ISP'}",
+            intro=f"How {context.identity.tenant_name or 'this ISP'} sends SMS, takes M-Pesa "
+            "payments, brands receipts and treats expired subscribers.",
         )
+        # Readable line lengths on a wide screen; the page scrolls on a small one.
+        self.form.setMaximumWidth(760)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.addWidget(self.form)
+        row.addStretch()
+        scroll.setWidget(holder)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Settings</b>"))
         layout.addWidget(scroll)

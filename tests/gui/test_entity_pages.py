@@ -9,6 +9,7 @@ refuses the write anyway.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ ACTIONS = {
 }
 
 
+def counted(page: EntityPage) -> bool:
+    return page.model.count is not None
+
+
+def settled(page: SettingsPage) -> bool:
+    return not page.form.busy
+
+
 @pytest.fixture(autouse=True)
 def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GUARD_ENV, "1")
@@ -98,12 +107,12 @@ def test_each_role_sees_its_pages_with_only_the_actions_it_may_take(
     for title in expected:
         page = window.show_page(title)
         if isinstance(page, SettingsPage):
-            qtbot.waitUntil(lambda p=page: not p.form.busy, timeout=WAIT_MS)
+            qtbot.waitUntil(partial(settled, page), timeout=WAIT_MS)
             assert page.form.editor("timezone").text() == "Africa/Nairobi"
             assert page.form.message_text == ""
             continue
         assert isinstance(page, EntityPage)
-        qtbot.waitUntil(lambda p=page: p.model.count is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
         QAbstractItemModelTester(page.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
         assert page.status_label.text() == "", (title, page.status_label.text())
         may = sorted(key for key, needs in ACTIONS[title].items() if needs in allowed)
@@ -120,7 +129,7 @@ def test_each_page_shows_only_its_own_tenants_rows(
     for title in ("Packages", "Routers", "Payments", "Sessions", "Staff"):
         page = window.show_page(title)
         assert isinstance(page, EntityPage)
-        qtbot.waitUntil(lambda p=page: p.model.count is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
         shown[title] = list(page.model.rows)
     assert [r.name for r in shown["Packages"]] == ["Home 10", "Home 5"]  # type: ignore[attr-defined]
     assert [r.name for r in shown["Routers"]] == ["core-router"]  # type: ignore[attr-defined]
