@@ -19,6 +19,7 @@ from easyisp_desktop.views.settings import SettingsPage
 # Navigation title → file name.
 PAGE_SHOTS = {
     "Packages": "packages.png",
+    "Vouchers": "vouchers.png",
     "Payments": "payments.png",
     "Routers": "routers.png",
     "Sessions": "sessions.png",
@@ -67,12 +68,12 @@ def capture_pages(window: MainWindow, out: Path) -> int:
     if isinstance(packages, PackagesPage):
         window.show_page("Packages")
         packages.select_row(0)
-        form = packages.edit()
-        if form is not None:
-            _wait(lambda: not form.busy)
+        edit = packages.edit()
+        if edit is not None:
+            _wait(lambda: not edit.busy)
             _settle()
-            form.grab().save(str(out / "package-form.png"))
-            form.reject()
+            edit.grab().save(str(out / "package-form.png"))
+            edit.reject()
             saved += 1
     payments = window.page_by_title.get("Payments")
     if isinstance(payments, PaymentsPage):

@@ -10,7 +10,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from easyisp_core.models import AuditLog, Customer, Nas, Package, Payment, User
+from easyisp_core.models import (
+    AuditLog,
+    Customer,
+    Nas,
+    Package,
+    Payment,
+    User,
+    Voucher,
+    VoucherBatch,
+)
 from easyisp_core.models import Session as RadiusSession
 from easyisp_core.repositories.keyset import Listing
 
@@ -238,6 +247,46 @@ AUDIT: Listing[AuditRow] = Listing(
     options={"target_type": _by_target, "actor": _by_actor},
 )
 
+
+@dataclass(frozen=True)
+class VoucherRow:
+    id: uuid.UUID
+    code: str
+    package_name: str
+    batch_name: str | None
+    status: str
+    price: Decimal
+    valid_until: datetime | None
+    used_at: datetime | None
+    created_at: datetime
+
+
+def _by_status(status: str) -> ColumnElement[bool]:
+    return Voucher.status == status
+
+
+VOUCHERS: Listing[VoucherRow] = Listing(
+    row_type=VoucherRow,
+    base=select(
+        Voucher.id,
+        Voucher.code,
+        Package.name.label("package_name"),
+        VoucherBatch.name.label("batch_name"),
+        Voucher.status,
+        Voucher.price,
+        Voucher.valid_until,
+        Voucher.used_at,
+        Voucher.created_at,
+    )
+    .join(Package, Package.id == Voucher.package_id)
+    .outerjoin(VoucherBatch, VoucherBatch.id == Voucher.batch_id),
+    id_column=Voucher.id,
+    tenant_column=Voucher.tenant_id,
+    sorts={"created_at": Voucher.created_at, "code": Voucher.code, "status": Voucher.status},
+    searched=[Voucher.code, VoucherBatch.name, Package.name],
+    options={"status": _by_status},
+)
+
 LISTINGS: dict[str, Listing[Any]] = {
     "packages": PACKAGES,
     "routers": ROUTERS,
@@ -245,4 +294,5 @@ LISTINGS: dict[str, Listing[Any]] = {
     "payments": PAYMENTS,
     "staff": STAFF,
     "audit": AUDIT,
+    "vouchers": VOUCHERS,
 }

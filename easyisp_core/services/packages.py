@@ -101,3 +101,12 @@ def delete_package(session: Session, package_id: uuid.UUID) -> None:
     package = repository.find(package_id)
     with translated_db_errors(session):
         repository.delete(package)
+
+
+def package_choices(session: Session, tenant_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(id, "name — KES price") of the tenant's active packages, for a pick list."""
+    return [
+        (str(p.id), f"{p.name} — KES {p.price:,.2f}")
+        for p in PackageRepository(session).list(tenant_id)
+        if p.is_active
+    ]

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QWidget
 
 from easyisp_desktop.framework.entity_page import PageContext
-from easyisp_desktop.views import audit, packages, payments, routers, sessions, settings, staff
+from easyisp_desktop.views import (
+    audit,
+    packages,
+    payments,
+    routers,
+    sessions,
+    settings,
+    staff,
+    vouchers,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,7 @@ class PageSpec:
 
 PAGES = (
     PageSpec("Packages", packages.PERMISSION, packages.PackagesPage),
+    PageSpec("Vouchers", vouchers.PERMISSION, vouchers.VouchersPage),
     PageSpec("Payments", payments.PERMISSION, payments.PaymentsPage),
     PageSpec("Routers", routers.PERMISSION, routers.RoutersPage),
     PageSpec("Sessions", sessions.PERMISSION, sessions.SessionsPage),

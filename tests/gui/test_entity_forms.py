@@ -6,12 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.db.engine import session_scope
 from easyisp_core.models import Nas
+from easyisp_core.repositories.lists import VoucherRow
 from easyisp_core.services.secrets import read_router_secrets
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.forms import FormDialog
@@ -23,6 +26,7 @@ from easyisp_desktop.views.routers import RoutersPage
 from easyisp_desktop.views.sessions import SessionsPage
 from easyisp_desktop.views.settings import SettingsPage
 from easyisp_desktop.views.staff import StaffPage
+from easyisp_desktop.views.vouchers import VouchersPage
 from tests.gui.pages_support import (
     WAIT_MS,
     OpenPage,
@@ -254,3 +258,27 @@ def test_the_audit_log_filters_by_target_and_actor(
     with qtbot.waitSignal(page.model.page_loaded, timeout=WAIT_MS):
         page.filter_by(actor="nobody-at-all")
     assert page.model.rows == ()
+
+
+def test_a_batch_of_vouchers_is_generated_for_a_package(qtbot: QtBot, open_page: OpenPage) -> None:
+    page = open_page(VouchersPage, "STAFF")
+    assert page.model.rows == ()
+    with qtbot.waitSignal(page.form_opened, timeout=WAIT_MS) as opened:
+        page.actions_by_key["new"].button.click()
+    form: FormDialog = opened.args[0]
+    form.editor("name").type_text("Promo")
+    form.editor("quantity").type_text("5000")
+    refused(qtbot, form)
+    assert form.error_text("quantity") == "Input should be less than or equal to 1000"
+
+    form.editor("quantity").type_text("3")
+    form.editor("prefix").type_text("klm")
+    packages = form.editor("package_id").widget
+    assert isinstance(packages, QComboBox)
+    packages.setCurrentIndex(packages.findText("Home 5", Qt.MatchFlag.MatchStartsWith))
+    batch = save(qtbot, form)
+    assert len(batch.codes) == 3  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: len(page.model.rows) == 3, timeout=WAIT_MS)
+    rows: list[VoucherRow] = list(page.model.rows)
+    assert all(r.code.startswith("KLM-") and r.status == "AVAILABLE" for r in rows)
+    assert {(r.package_name, r.price) for r in rows} == {("Home 5", Decimal("1500.00"))}

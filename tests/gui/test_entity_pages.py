@@ -43,6 +43,7 @@ __all__ = ["engines_disposed", "no_logged_warnings", "site"]
 # The write actions each page offers, and the permission each one needs.
 ACTIONS = {
     "Packages": {"new": "packages.write", "edit": "packages.write", "delete": "packages.write"},
+    "Vouchers": {"new": "vouchers.write"},
     "Payments": {"new": "payments.create"},
     "Routers": {"new": "nas.write", "edit": "nas.write", "delete": "nas.write"},
     "Sessions": {},
