@@ -159,7 +159,7 @@ class Listing(Generic[RowT]):
 
     def _filters(self, query: ListQuery) -> list[ColumnElement[bool]]:
         filters: list[ColumnElement[bool]] = []
-        if query.tenant_id is not None:
+        if query.tenant_id is not None and self.tenant_column is not None:
             filters.append(self.tenant_column == query.tenant_id)
         for name, value in query.options:
             if value is not None:

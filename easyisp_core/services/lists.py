@@ -10,8 +10,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from easyisp_core.repositories.keyset import ListPage, ListQuery
-from easyisp_core.repositories.lists import LISTINGS
+from easyisp_core.repositories import office_lists
+from easyisp_core.repositories.keyset import Listing, ListPage, ListQuery
+from easyisp_core.repositories.lists import LISTINGS as OPERATIONS
+
+LISTINGS: dict[str, Listing[Any]] = {
+    **OPERATIONS,
+    "invoices": office_lists.INVOICES,
+    "expenses": office_lists.EXPENSES,
+    "accounts": office_lists.ACCOUNTS,
+    "payment_gateways": office_lists.PAYMENT_GATEWAYS,
+    "sms_gateways": office_lists.SMS_GATEWAYS,
+    "sms_log": office_lists.SMS_LOG,
+    "vpn_peers": office_lists.VPN_PEERS,
+    "tenants": office_lists.TENANTS,
+}
 
 
 def first_list_page(

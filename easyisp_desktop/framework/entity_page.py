@@ -229,3 +229,31 @@ class EntityPage(TablePage):
         if self._done_message:
             self.status_label.setText(self._done_message)
             self._done_message = ""
+
+
+class DeclaredPage(EntityPage):
+    """A page declared by class attributes alone (read-only lists need nothing more)."""
+
+    TITLE = ""
+    LISTING = ""
+    COLUMNS: tuple[Column, ...] = ()
+    NOUNS = ("row", "rows")
+    SORT: str | None = None
+    # Open with the newest rows on top (SORT is a date).
+    NEWEST_FIRST = False
+
+    def __init__(self, context: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(
+            context,
+            title=self.TITLE,
+            columns=self.COLUMNS,
+            listing=self.LISTING,
+            nouns=self.NOUNS,
+            default_sort=self.SORT,
+            parent=parent,
+        )
+        if self.NEWEST_FIRST and self.SORT is not None:
+            sort_column = next(i for i, c in enumerate(self.COLUMNS) if c.sort_key == self.SORT)
+            self.table.horizontalHeader().setSortIndicator(
+                sort_column, Qt.SortOrder.DescendingOrder
+            )

@@ -54,6 +54,14 @@ ACTIONS = {
         "reactivate": "staff.manage",
     },
     "Audit log": {},
+    "Invoices": {},
+    "Expenses": {},
+    "Chart of accounts": {},
+    "VPN peers": {},
+    "Payment gateways": {},
+    "SMS gateways": {},
+    "SMS log": {},
+    "Tenants": {},
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -33,20 +34,20 @@ def test_the_keyboard_reaches_every_step_of_an_edit(qtbot: QtBot, open_page: Ope
     qtbot.waitUntil(lambda: QApplication.activeWindow() is page, timeout=WAIT_MS)
     page.table.setFocus()
 
-    qtbot.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(page.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert page.search_box.hasFocus()
 
     with qtbot.waitSignal(page.form_opened, timeout=WAIT_MS) as opened:
-        qtbot.keyClick(page.search_box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(page.search_box, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     form: FormDialog = opened.args[0]
     assert form.windowTitle() == "New package"
     with qtbot.waitSignal(form.rejected, timeout=WAIT_MS):
-        qtbot.keyClick(form, Qt.Key.Key_Escape)
+        QTest.keyClick(form, Qt.Key.Key_Escape)
 
     page.table.setFocus()
     page.select_row(0)
     with qtbot.waitSignal(page.form_opened, timeout=WAIT_MS) as opened:
-        qtbot.keyClick(page.table, Qt.Key.Key_Return)
+        QTest.keyClick(page.table, Qt.Key.Key_Return)
     form = opened.args[0]
     assert form.windowTitle() == "Edit package Home 10"
     qtbot.waitUntil(lambda: not form.busy, timeout=WAIT_MS)
@@ -54,8 +55,8 @@ def test_the_keyboard_reaches_every_step_of_an_edit(qtbot: QtBot, open_page: Ope
     description.type_text("Typed, saved with Enter")
     name = form.editor("name").widget
     name.setFocus()
-    qtbot.keyClick(name, Qt.Key.Key_Tab)  # fields in the order shown
+    QTest.keyClick(name, Qt.Key.Key_Tab)  # fields in the order shown
     assert form.editor("type").widget.hasFocus()
     name.setFocus()
     with qtbot.waitSignal(form.saved, timeout=WAIT_MS):
-        qtbot.keyClick(name, Qt.Key.Key_Return)
+        QTest.keyClick(name, Qt.Key.Key_Return)
