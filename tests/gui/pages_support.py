@@ -27,6 +27,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.models.enums import StaffRole
 from easyisp_core.services.identity import SessionIdentity, current_identity
+from easyisp_core.services.invoices import create_invoice
 from easyisp_core.services.payments import record_payment
 from easyisp_core.services.staff import create_staff
 from easyisp_core.services.tenants import create_tenant
@@ -119,6 +120,24 @@ def site(admin_url: str, template_db: str, secret_box: SecretBox) -> Iterator[Si
                 ),
                 {"t": tenant.id, "c": payer.id, "u": payer.username, "s1": now,
                  "s2": now - timedelta(days=1), "e2": now - timedelta(hours=23)},
+            )  # fmt: skip
+            office = {"t": tenant.id, "c": payer.id}
+            for statement in (
+                "INSERT INTO chart_of_accounts (tenant_id, code, name, type) "
+                "VALUES (:t, '4001', 'Internet sales', 'REVENUE')",
+                "INSERT INTO expenses (tenant_id, category, description, amount, expense_date) "
+                "VALUES (:t, 'Power', 'KPLC tokens', 2500, current_date)",
+                "INSERT INTO sms_logs (tenant_id, customer_id, phone, message, status) "
+                "VALUES (:t, :c, '254712345678', 'Your internet expires tomorrow', 'SENT')",
+                "INSERT INTO vpn_peers (tenant_id, name, public_key, assigned_ip) VALUES "
+                "(:t, 'core-tunnel', 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=', '10.99.0.2')",
+            ):
+                session.execute(text(statement), office)
+            create_invoice(
+                session,
+                {"tenant": tenant.name, "customer": payer.username,
+                 "items": [{"description": "Home 5, December", "quantity": 1,
+                            "unit_price": "1500.00"}]},
             )  # fmt: skip
         yield Site(url, tenant.name, logins, secret_box, payer.username)
     finally:

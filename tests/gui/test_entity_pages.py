@@ -135,7 +135,8 @@ def test_each_page_shows_only_its_own_tenants_rows(
 ) -> None:
     window = console["ADMIN"] = open_window(qtbot, site, "ADMIN", tmp_path)
     shown: dict[str, list[object]] = {}
-    for title in ("Packages", "Routers", "Payments", "Sessions", "Staff"):
+    office = ("Invoices", "Expenses", "Chart of accounts", "VPN peers", "SMS log")
+    for title in ("Packages", "Routers", "Payments", "Sessions", "Staff", *office):
         page = window.show_page(title)
         assert isinstance(page, EntityPage)
         qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
@@ -145,6 +146,18 @@ def test_each_page_shows_only_its_own_tenants_rows(
     assert [r.customer_name for r in shown["Payments"]] == ["Wanjiru Kamau"]  # type: ignore[attr-defined]
     assert len(shown["Sessions"]) == 1  # online now: the open one
     assert len(shown["Staff"]) == len(ROLES)
+    assert {title: len(shown[title]) for title in office} == dict.fromkeys(office, 1)
+
+
+def test_only_a_super_admin_sees_the_tenants_and_sees_them_all(
+    qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    window = console["SUPER_ADMIN"] = open_window(qtbot, site, "SUPER_ADMIN", tmp_path)
+    page = window.show_page("Tenants")
+    assert isinstance(page, EntityPage)
+    qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
+    assert site.tenant in [row.name for row in page.model.rows]
+    assert len(page.model.rows) >= 2  # another ISP's too
 
 
 def test_a_viewer_has_no_edit_actions_and_the_database_refuses_the_write_anyway(
