@@ -20,6 +20,7 @@ from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.audit import AuditPage
+from easyisp_desktop.views.expenses import ExpensesPage
 from easyisp_desktop.views.packages import PackagesPage
 from easyisp_desktop.views.payments import PaymentsPage
 from easyisp_desktop.views.routers import RoutersPage
@@ -282,3 +283,28 @@ def test_a_batch_of_vouchers_is_generated_for_a_package(qtbot: QtBot, open_page:
     rows: list[VoucherRow] = list(page.model.rows)
     assert all(r.code.startswith("KLM-") and r.status == "AVAILABLE" for r in rows)
     assert {(r.package_name, r.price) for r in rows} == {("Home 5", Decimal("1500.00"))}
+
+
+def test_an_expense_is_recorded_corrected_and_deleted(qtbot: QtBot, open_page: OpenPage) -> None:
+    page = open_page(ExpensesPage, "STAFF")
+    form = page.new()
+    form.editor("category").type_text("Bandwidth")
+    form.editor("description").type_text("Upstream transit, December")
+    form.editor("amount").type_text("85,000")
+    save(qtbot, form)
+    index = reloaded(qtbot, page, category="Bandwidth", amount=Decimal("85000.00"))
+
+    page.select_row(index)
+    form = loaded(qtbot, page.edit())
+    assert form.editor("amount").text() == "85000.00"
+    form.editor("amount").type_text("84,500.50")
+    save(qtbot, form)
+    index = reloaded(qtbot, page, category="Bandwidth", amount=Decimal("84500.50"))
+
+    page.select_row(index)
+    page.confirm = lambda _title, _question: True
+    with qtbot.waitSignal(page.action_done, timeout=WAIT_MS):
+        page.actions_by_key["delete"].button.click()
+    qtbot.waitUntil(
+        lambda: "Bandwidth" not in [r.category for r in page.model.rows], timeout=WAIT_MS
+    )

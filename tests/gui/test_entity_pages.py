@@ -55,7 +55,7 @@ ACTIONS = {
     },
     "Audit log": {},
     "Invoices": {},
-    "Expenses": {},
+    "Expenses": {"new": "expenses.write", "edit": "expenses.write", "delete": "expenses.write"},
     "Chart of accounts": {},
     "VPN peers": {},
     "Payment gateways": {},
