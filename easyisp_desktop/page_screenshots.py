@@ -21,6 +21,8 @@ PAGE_SHOTS = {
     "Packages": "packages.png",
     "Vouchers": "vouchers.png",
     "Payments": "payments.png",
+    "Invoices": "invoices.png",
+    "Expenses": "expenses.png",
     "Routers": "routers.png",
     "Sessions": "sessions.png",
     "Staff": "staff.png",

@@ -159,8 +159,13 @@ class EntityPage(TablePage):
         needs_row: bool = True,
         shortcut: str | None = None,
     ) -> Action:
-        """A button for `run`, shown only when the user has `permission` (None: everyone)."""
+        """A button for `run`, shown only when the user has `permission` (None: everyone).
+
+        "new" actions create rows in the user's tenant, so a login without one (the
+        database administrator) does not get them."""
         allowed = permission is None or self.context.identity.may(permission)
+        if key == "new" and self.context.identity.tenant_slug is None:
+            allowed = False
         button = QPushButton(text)
         button.clicked.connect(run)
         button.setVisible(allowed)
