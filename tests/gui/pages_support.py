@@ -38,6 +38,11 @@ from tests import pg
 from tests.factories import PASSWORD, make_customer, make_nas, make_package
 
 WAIT_MS = 20_000
+# For a module's pytestmark: Qt warnings fail its tests, except the offscreen platform's.
+QT_WARNINGS_FAIL = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
+]
 ROLES = [role.value for role in StaffRole]
 
 

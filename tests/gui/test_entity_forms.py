@@ -29,6 +29,7 @@ from easyisp_desktop.views.settings import SettingsPage
 from easyisp_desktop.views.staff import StaffPage
 from easyisp_desktop.views.vouchers import VouchersPage
 from tests.gui.pages_support import (
+    QT_WARNINGS_FAIL,
     WAIT_MS,
     OpenPage,
     Site,
@@ -37,6 +38,9 @@ from tests.gui.pages_support import (
     open_page,
     site,
 )
+
+# A Qt warning fails the test too (the offscreen platform's own notice aside).
+pytestmark = QT_WARNINGS_FAIL
 
 __all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
 

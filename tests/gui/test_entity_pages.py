@@ -30,6 +30,7 @@ from easyisp_desktop.main_window import MainWindow
 from easyisp_desktop.views.registry import PAGES
 from easyisp_desktop.views.settings import SettingsPage
 from tests.gui.pages_support import (
+    QT_WARNINGS_FAIL,
     ROLES,
     WAIT_MS,
     Site,
@@ -37,6 +38,9 @@ from tests.gui.pages_support import (
     no_logged_warnings,
     site,
 )
+
+# A Qt warning fails the test too (the offscreen platform's own notice aside).
+pytestmark = QT_WARNINGS_FAIL
 
 __all__ = ["engines_disposed", "no_logged_warnings", "site"]
 
