@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound
 from easyisp_core.models import Package
+from easyisp_core.repositories.rows import delete_by_id
 
 
 class PackageRepository:
@@ -35,8 +36,8 @@ class PackageRepository:
             raise NotFound("No such package (it may have been deleted).")
         return package
 
-    def delete(self, package: Package) -> None:
-        self.session.delete(package)
+    def delete(self, row_id: uuid.UUID) -> None:
+        delete_by_id(self.session, Package, row_id)
 
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Package:
         package = self.session.scalar(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from easyisp_core.errors import NotFound
 from easyisp_core.models import Expense
 from easyisp_core.repositories.integrity import translated_db_errors
+from easyisp_core.repositories.rows import delete_by_id
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.validation import parse
 
@@ -60,6 +61,6 @@ def update_expense(session: Session, expense_id: uuid.UUID, data: dict[str, Any]
 
 
 def delete_expense(session: Session, expense_id: uuid.UUID) -> None:
-    expense = _find(session, expense_id)
+    _find(session, expense_id)
     with translated_db_errors(session):
-        session.delete(expense)
+        delete_by_id(session, Expense, expense_id)

@@ -110,6 +110,6 @@ def update_nas(
 def delete_nas(session: Session, nas_id: uuid.UUID) -> None:
     """Remove a router (its sessions and customers keep their rows, unlinked)."""
     repository = NasRepository(session)
-    nas = repository.find(nas_id)
+    repository.find(nas_id)
     with translated_db_errors(session):
-        repository.delete(nas)
+        repository.delete(nas_id)

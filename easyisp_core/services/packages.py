@@ -98,9 +98,9 @@ def update_package(
 def delete_package(session: Session, package_id: uuid.UUID) -> None:
     """Remove a package nobody uses (customers keep none; vouchers for it refuse the delete)."""
     repository = PackageRepository(session)
-    package = repository.find(package_id)
+    repository.find(package_id)
     with translated_db_errors(session):
-        repository.delete(package)
+        repository.delete(package_id)
 
 
 def package_choices(session: Session, tenant_id: uuid.UUID) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ refuses the write anyway.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -16,13 +17,15 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.errors import PermissionDenied
 from easyisp_core.models.enums import StaffRole
+from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.rules.permissions import ROLE_DEFAULTS
-from easyisp_core.services.packages import create_package
+from easyisp_core.services.identity import current_identity
+from easyisp_core.services.packages import create_package, delete_package, update_package
 from easyisp_core.services.payments import record_payment
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
@@ -67,6 +70,12 @@ ACTIONS = {
     "SMS log": {},
     "Tenants": {},
 }
+
+
+def site_tenant_id(session: Session) -> uuid.UUID:
+    tenant_id = current_identity(session).tenant_id
+    assert tenant_id is not None
+    return tenant_id
 
 
 def counted(page: EntityPage) -> bool:
@@ -176,6 +185,16 @@ def test_a_viewer_has_no_edit_actions_and_the_database_refuses_the_write_anyway(
                  "download_speed": "1", "upload_speed": "1", "validity_value": 1,
                  "validity_unit": "DAYS"},
             )  # fmt: skip
+    with session_scope(sessions) as session:
+        home = PackageRepository(session).get_by_name(site_tenant_id(session), "Home 5").id
+    with refused, session_scope(sessions) as session:
+        update_package(
+            session, home,
+            {"name": "Home 5", "type": "PPPOE", "price": "1", "download_speed": "5",
+             "upload_speed": "2", "validity_value": 1, "validity_unit": "MONTHS"},
+        )  # fmt: skip
+    with refused, session_scope(sessions) as session:
+        delete_package(session, home)
     with refused, session_scope(sessions) as session:
         record_payment(
             session,

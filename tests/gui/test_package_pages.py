@@ -1,14 +1,17 @@
-"""Packages page: CRUD through the real database under the staff member's own role."""
+"""Packages page CRUD, and filter-as-you-type and CSV export on an entity page."""
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.packages import PackagesPage
+from easyisp_desktop.views.payments import PaymentsPage
 from tests.gui.pages_support import (
     QT_WARNINGS_FAIL,
     WAIT_MS,
@@ -65,3 +68,25 @@ def test_an_admin_creates_edits_and_deletes_a_package(qtbot: QtBot, open_page: O
         page.actions_by_key["delete"].button.click()
     assert done.args[0] == "Package Fibre 60 deleted"
     qtbot.waitUntil(lambda: "Fibre 60" not in names(page), timeout=WAIT_MS)
+
+
+def test_a_page_filters_as_you_type_and_exports_what_it_shows(
+    qtbot: QtBot, open_page: OpenPage, tmp_path: Path
+) -> None:
+    page = open_page(PaymentsPage, "VIEWER")
+    page.search_box.setText("wanjiru")
+    qtbot.waitUntil(lambda: page.model.query.text == "wanjiru" and not page.model.loading)
+    assert [r.customer_name for r in page.model.rows] == ["Wanjiru Kamau"]
+
+    target = tmp_path / "payments.csv"
+    with qtbot.waitSignal(page.export_finished, timeout=WAIT_MS):
+        page.export_to(target)
+    with target.open(encoding="utf-8-sig", newline="") as stream:
+        lines = list(csv.reader(stream))
+    assert lines[0][:4] == ["Date", "Customer", "Username", "Amount"]
+    assert [line[1] for line in lines[1:]] == ["Wanjiru Kamau"]
+    assert lines[1][3] == "KES 1,500.00"
+
+    page.search_box.setText("nobody by that name")
+    qtbot.waitUntil(lambda: not page.model.loading and page.model.rows == ())
+    assert page.count_label.text() == "0 payments"
