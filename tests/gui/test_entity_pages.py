@@ -27,6 +27,7 @@ from easyisp_core.rules.permissions import ROLE_DEFAULTS
 from easyisp_core.services.identity import current_identity
 from easyisp_core.services.packages import create_package, delete_package, update_package
 from easyisp_core.services.payments import record_payment
+from easyisp_core.services.tenants import update_config
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.main_window import MainWindow
@@ -195,6 +196,8 @@ def test_a_viewer_has_no_edit_actions_and_the_database_refuses_the_write_anyway(
         )  # fmt: skip
     with refused, session_scope(sessions) as session:
         delete_package(session, home)
+    with refused, session_scope(sessions) as session:
+        update_config(session, site.tenant, {"currency": "USD"})
     with refused, session_scope(sessions) as session:
         record_payment(
             session,
