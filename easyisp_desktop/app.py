@@ -76,6 +76,17 @@ def demo_preparer(box: SecretBox) -> Preparer:
     return prepare
 
 
+def site_box(settings: Settings) -> SecretBox | None:
+    """The site key when this PC holds it (the site server); router secrets need it.
+    A front-desk PC has none, and is never given one by starting the console."""
+    if settings.site_key:
+        return SecretBox.from_encoded(settings.site_key)
+    path = settings.resolved_site_key_file
+    if path.exists():
+        return SecretBox.from_encoded(path.read_text(encoding="ascii").strip())
+    return None
+
+
 def _ignore(_message: str) -> None:
     pass
 
@@ -126,7 +137,7 @@ def run_console(
             opened.append(database)
             return database
 
-    window = MainWindow(connect, timezone=settings.default_timezone)
+    window = MainWindow(connect, timezone=settings.default_timezone, secret_box=site_box(settings))
     window.show()
     if notice:
         window.statusBar().showMessage(notice, 15_000)

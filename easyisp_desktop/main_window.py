@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -30,17 +30,24 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, SiteOverview, site_overview
 from easyisp_core.services.identity import SessionIdentity, current_identity
+from easyisp_desktop.framework.entity_page import PageContext
 from easyisp_desktop.framework.errors import describe_error as describe_error
+from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
+from easyisp_desktop.views.registry import pages_for
 
 log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL_MS = 30_000
 GEOMETRY_KEY = "main_window/geometry"
+# Which page shows each table that NOTIFYs changes (migration 0009); Customers and the
+# customer workspaces follow the same listener themselves.
+LIVE_PAGES = {"payments": "Payments", "sessions": "Sessions"}
 SPLITTER_KEY = "main_window/splitter"
 
 ProgressFn = Callable[[str], None]
@@ -191,10 +198,13 @@ class MainWindow(QMainWindow):
         *,
         timezone: str = DEFAULT_TIMEZONE,
         settings: QSettings | None = None,
+        secret_box: SecretBox | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("EasyISP")
+        # The site key, on the PC that has it: router secrets are encrypted with it.
+        self._box = secret_box
         self._connect = connect
         self._timezone = timezone
         self._settings = settings if settings is not None else QSettings()
@@ -207,8 +217,13 @@ class MainWindow(QMainWindow):
         self.navigation.setMaximumWidth(220)
         self.pages = QStackedWidget()
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.navigation.currentRowChanged.connect(self._refresh_if_stale)
+        self._stale_pages: set[str] = set()
         self.dashboard = DashboardPage(timezone)
         self.customers: CustomersPage | None = None
+        self.live: LiveUpdates | None = None
+        # Every page by its navigation title (Dashboard, Customers, Packages, …).
+        self.page_by_title: dict[str, QWidget] = {}
         self._add_page("Dashboard", self.dashboard)
         self.navigation.setCurrentRow(0)
 
@@ -236,12 +251,38 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
         self._refresh_timer.timeout.connect(self.refresh)
 
+        self._install_shortcuts()
         self.resize(1100, 700)
         self._restore_geometry()
 
     def _add_page(self, title: str, page: QWidget) -> None:
         self.navigation.addItem(title)
         self.pages.addWidget(page)
+        self.page_by_title[title] = page
+
+    def page_titles(self) -> list[str]:
+        return [self.navigation.item(i).text() for i in range(self.navigation.count())]
+
+    def show_page(self, title: str) -> QWidget:
+        self.navigation.setCurrentRow(self.page_titles().index(title))
+        return self.page_by_title[title]
+
+    def _install_shortcuts(self) -> None:
+        """Ctrl+F and Ctrl+N from the navigation act on the page shown; inside a page the
+        page's own shortcuts answer (two active shortcuts for one key would both be dead)."""
+        for key, method in ((QKeySequence.StandardKey.Find, "focus_search"), ("Ctrl+N", "new")):
+            shortcut = QShortcut(QKeySequence(key), self.navigation)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(partial(self._on_current_page, method))
+
+    def _on_current_page(self, method: str) -> None:
+        page = self.pages.currentWidget()
+        action = getattr(page, "actions_by_key", {}).get(method)
+        if action is not None:
+            if action.allowed:
+                action.run()
+        elif callable(getattr(page, method, None)):
+            getattr(page, method)()
 
     @property
     def database(self) -> Database | None:
@@ -304,12 +345,46 @@ class MainWindow(QMainWindow):
 
     def _add_data_pages(self, database: Database, identity: SessionIdentity) -> None:
         """The entity pages this user may see, once there is a database to read them from."""
-        if self.customers is not None or not identity.may("customers.read"):
+        if len(self.page_by_title) > 1:
+            return  # already added (a Retry after a lost connection)
+        if identity.may("customers.read"):
+            self.customers = CustomersPage(
+                database.sessions,
+                self.workers,
+                self._settings,
+                tenant_id=identity.tenant_id,
+                permissions=identity.permissions,
+            )
+            self._add_page("Customers", self.customers)
+            # One LISTEN connection for the window: payments, sessions and commands appear
+            # in open tables without a refresh.
+            self.live = self.customers.start_live_updates(database.engine.url)
+            self.live.changed.connect(self._on_live_change)
+        context = PageContext(database.sessions, self.workers, self._settings, identity, self._box)
+        for spec in pages_for(identity.permissions):
+            if spec.title == "Settings" and identity.tenant_slug is None:
+                continue  # a database administrator belongs to no tenant
+            self._add_page(spec.title, spec.build(context))
+
+    def _on_live_change(self, change: LiveChange) -> None:
+        """Refresh the open list that shows the changed table (the page re-reads under RLS)."""
+        title = LIVE_PAGES.get(change.table)
+        page = self.page_by_title.get(title) if title else None
+        model = getattr(page, "model", None)
+        if model is None or title is None:
             return
-        self.customers = CustomersPage(
-            database.sessions, self.workers, self._settings, tenant_id=identity.tenant_id
-        )
-        self._add_page("Customers", self.customers)
+        if page is self.pages.currentWidget():
+            model.refresh()
+        else:
+            self._stale_pages.add(title)  # refreshed when the user opens it
+
+    def _refresh_if_stale(self, index: int) -> None:
+        page = self.pages.widget(index)
+        for title in [t for t in self._stale_pages if self.page_by_title.get(t) is page]:
+            self._stale_pages.discard(title)
+            model = getattr(page, "model", None)
+            if model is not None:
+                model.refresh()
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         self._connecting = False
@@ -345,6 +420,8 @@ class MainWindow(QMainWindow):
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop refreshing and wait for running workers; call before closing the database."""
         self._refresh_timer.stop()
+        if self.customers is not None:
+            self.customers.shutdown()  # stops the live-update listener and the workspaces
         self.workers.cancel_all()
         return self.workers.wait(timeout_ms)
 

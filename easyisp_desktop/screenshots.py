@@ -114,6 +114,10 @@ def _capture(out: Path, data_dir: Path) -> int:
         _settle(app)
         workspace.grab().save(str(out / "customer-workspace.png"))
         customers.close_workspaces()
+
+        from easyisp_desktop.page_screenshots import capture_pages
+
+        capture_pages(window, out)
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

@@ -19,6 +19,8 @@ class IdentityRow:
     tenant_name: str | None
     permissions: tuple[str, ...]
     is_operator: bool
+    # The tenant's name (slug) the services take, beside its display name above.
+    tenant_slug: str | None = None
 
 
 class IdentityRepository:
@@ -29,7 +31,8 @@ class IdentityRepository:
         row = self.session.execute(
             text(
                 "SELECT session_user AS login, u.id, u.full_name, u.role::text AS role, "
-                "u.tenant_id, t.display_name, easyisp_my_permissions() AS permissions, "
+                "u.tenant_id, t.display_name, t.name AS tenant_slug, "
+                "easyisp_my_permissions() AS permissions, "
                 "easyisp_is_operator() AS is_operator "
                 "FROM (SELECT 1) AS one "
                 "LEFT JOIN users u ON u.username = session_user AND u.status = 'ACTIVE' "
@@ -45,4 +48,5 @@ class IdentityRepository:
             row.display_name,
             tuple(row.permissions or ()),
             bool(row.is_operator),
+            row.tenant_slug,
         )

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from easyisp_core.errors import (
     Conflict,
@@ -94,3 +95,9 @@ def translated_db_errors(session: Session) -> Iterator[None]:
             session.flush()
     except DBAPIError as exc:
         raise describe_db_error(exc) from exc
+    except StaleDataError as exc:
+        # Row-level security hides a row from UPDATE/DELETE without an error: the statement
+        # touched nothing. (A row deleted by someone else meanwhile reads the same.)
+        raise PermissionDenied(
+            "You do not have permission to change this, or someone else deleted it meanwhile."
+        ) from exc

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound
 from easyisp_core.models import Nas
+from easyisp_core.repositories.rows import delete_by_id
 
 
 class NasRepository:
@@ -25,6 +26,9 @@ class NasRepository:
         if nas is None:
             raise NotFound("No such router.")
         return nas
+
+    def delete(self, row_id: uuid.UUID) -> None:
+        delete_by_id(self.session, Nas, row_id)
 
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Nas:
         nas = self.session.scalar(select(Nas).where(Nas.tenant_id == tenant_id, Nas.name == name))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound
 from easyisp_core.models import Package
+from easyisp_core.repositories.rows import delete_by_id
 
 
 class PackageRepository:
@@ -27,6 +28,16 @@ class PackageRepository:
         if package is None:
             raise NotFound("No such package.")
         return package
+
+    def find(self, package_id: uuid.UUID) -> Package:
+        """A package by id, in whichever tenant the connection may see."""
+        package = self.session.get(Package, package_id)
+        if package is None:
+            raise NotFound("No such package (it may have been deleted).")
+        return package
+
+    def delete(self, row_id: uuid.UUID) -> None:
+        delete_by_id(self.session, Package, row_id)
 
     def get_by_name(self, tenant_id: uuid.UUID, name: str) -> Package:
         package = self.session.scalar(

@@ -22,6 +22,8 @@ class SessionIdentity:
     tenant_id: uuid.UUID | None
     tenant_name: str | None
     permissions: frozenset[str]
+    # The tenant's name as services take it ("kilimanet"); tenant_name is its display name.
+    tenant_slug: str | None = None
 
     def may(self, permission: str) -> bool:
         return permission in self.permissions
@@ -37,7 +39,7 @@ def current_identity(session: Session) -> SessionIdentity:
     if row.role is not None:
         return SessionIdentity(
             row.login, row.full_name, row.role, row.tenant_id, row.tenant_name,
-            frozenset(row.permissions),
+            frozenset(row.permissions), row.tenant_slug,
         )  # fmt: skip
     if row.is_operator:
         # The database administrator (an EASYISP_DATABASE_URL of its own): all tenants.

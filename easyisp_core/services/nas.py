@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from ipaddress import IPv4Address, IPv6Address
+import uuid
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
+from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Nas
 from easyisp_core.repositories.integrity import translated_db_errors
+from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import NasInfo
@@ -21,10 +24,11 @@ NAS_SECRET = "nas.secret"  # noqa: S105 - a purpose label, not a secret
 NAS_API_PASSWORD = "nas.api_password"  # noqa: S105 - a label, not a password
 
 
-class NewNas(BaseModel):
+class NasFields(BaseModel):
+    """What an operator edits about a router; empty secrets mean "keep" (or "generate")."""
+
     model_config = ConfigDict(extra="forbid")
 
-    tenant: str
     name: str = Field(min_length=1, max_length=100)
     ip_address: IPv4Address | IPv6Address
     # Generated when not given: 24 random URL-safe characters.
@@ -34,6 +38,10 @@ class NewNas(BaseModel):
     api_port: int = Field(default=8728, ge=1, le=65535)
     location: str | None = Field(default=None, max_length=200)
     require_message_authenticator: bool = True
+
+
+class NewNas(NasFields):
+    tenant: str
 
 
 def create_nas(
@@ -59,3 +67,49 @@ def create_nas(
     with translated_db_errors(session):
         session.add(nas)
     return NasInfo.of(nas), secret
+
+
+def nas_fields(session: Session, nas_id: uuid.UUID) -> NasFields:
+    """A router's current values for the edit form, without its secrets."""
+    nas = NasRepository(session).get(nas_id)
+    return NasFields(
+        name=nas.name,
+        ip_address=ip_address(str(nas.ip_address)),
+        api_username=nas.api_username,
+        api_port=nas.api_port,
+        location=nas.location,
+        require_message_authenticator=nas.require_message_authenticator,
+    )
+
+
+def update_nas(
+    session: Session, box: SecretBox | None, nas_id: uuid.UUID, data: NasFields | dict[str, Any]
+) -> NasInfo:
+    """Change a router; a secret or API password given replaces the stored one (encrypted),
+    one left empty stays as it was. Without the site key (`box`) secrets cannot change."""
+    changes = data if isinstance(data, NasFields) else parse(NasFields, data)
+    if box is None and (changes.secret or changes.api_password):
+        raise ValidationFailed(
+            {"secret": "this computer has no site key; change secrets on the site server"}
+        )
+    nas = NasRepository(session).get(nas_id)
+    with translated_db_errors(session):
+        nas.name = changes.name
+        nas.ip_address = str(changes.ip_address)
+        nas.api_username = changes.api_username
+        nas.api_port = changes.api_port
+        nas.location = changes.location
+        nas.require_message_authenticator = changes.require_message_authenticator
+        if box is not None and changes.secret:
+            nas.secret_enc = box.encrypt(changes.secret, NAS_SECRET)
+        if box is not None and changes.api_password:
+            nas.api_password_enc = box.encrypt(changes.api_password, NAS_API_PASSWORD)
+    return NasInfo.of(nas)
+
+
+def delete_nas(session: Session, nas_id: uuid.UUID) -> None:
+    """Remove a router (its sessions and customers keep their rows, unlinked)."""
+    repository = NasRepository(session)
+    repository.get(nas_id)
+    with translated_db_errors(session):
+        repository.delete(nas_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any, Self
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from easyisp_core.models import Package
 from easyisp_core.models.enums import PackageType, ValidityUnit
 from easyisp_core.repositories.integrity import translated_db_errors
+from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import PackageInfo
@@ -18,10 +20,11 @@ from easyisp_core.services.results import PackageInfo
 Speed = Field(gt=0, max_digits=10, decimal_places=3)
 
 
-class NewPackage(BaseModel):
+class PackageFields(BaseModel):
+    """Everything about a package an operator edits (NewPackage adds the tenant)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    tenant: str
     name: str = Field(min_length=1, max_length=100)
     type: PackageType
     price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
@@ -60,6 +63,10 @@ class NewPackage(BaseModel):
         return self
 
 
+class NewPackage(PackageFields):
+    tenant: str
+
+
 def create_package(session: Session, data: NewPackage | dict[str, Any]) -> PackageInfo:
     new = data if isinstance(data, NewPackage) else parse(NewPackage, data)
     tenant = TenantRepository(session).get_by_name(new.tenant)
@@ -67,3 +74,39 @@ def create_package(session: Session, data: NewPackage | dict[str, Any]) -> Packa
     with translated_db_errors(session):
         session.add(package)
     return PackageInfo.of(package)
+
+
+def package_fields(session: Session, package_id: uuid.UUID) -> PackageFields:
+    """A package's current values, to fill the edit form."""
+    package = PackageRepository(session).find(package_id)
+    names = PackageFields.model_fields.keys()
+    return PackageFields.model_validate({name: getattr(package, name) for name in names})
+
+
+def update_package(
+    session: Session, package_id: uuid.UUID, data: PackageFields | dict[str, Any]
+) -> PackageInfo:
+    """Replace an existing package's values (the whole form is validated together)."""
+    changes = data if isinstance(data, PackageFields) else parse(PackageFields, data)
+    package = PackageRepository(session).find(package_id)
+    with translated_db_errors(session):
+        for name, value in changes.model_dump().items():
+            setattr(package, name, value)
+    return PackageInfo.of(package)
+
+
+def delete_package(session: Session, package_id: uuid.UUID) -> None:
+    """Remove a package nobody uses (customers keep none; vouchers for it refuse the delete)."""
+    repository = PackageRepository(session)
+    repository.find(package_id)
+    with translated_db_errors(session):
+        repository.delete(package_id)
+
+
+def package_choices(session: Session, tenant_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(id, "name — KES price") of the tenant's active packages, for a pick list."""
+    return [
+        (str(p.id), f"{p.name} — KES {p.price:,.2f}")
+        for p in PackageRepository(session).list(tenant_id)
+        if p.is_active
+    ]

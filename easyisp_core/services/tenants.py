@@ -44,9 +44,14 @@ def update_config(session: Session, tenant_name: str, config: dict[str, Any]) ->
     """Replace a tenant's configuration after validating it as a whole."""
     typed = parse(TenantConfig, config, field="config")
     tenant = TenantRepository(session).get_by_name(tenant_name)
-    tenant.config = typed.model_dump(mode="json")
-    session.flush()
+    with translated_db_errors(session):
+        tenant.config = typed.model_dump(mode="json")
     return typed
+
+
+def read_config(session: Session, tenant_name: str) -> TenantConfig:
+    """The tenant's configuration, typed (defaults filled in for keys it does not set)."""
+    return tenant_config(TenantRepository(session).get_by_name(tenant_name))
 
 
 def tenant_config(tenant: Tenant) -> TenantConfig:

@@ -1,0 +1,91 @@
+"""The entity pages' part of `python -m easyisp_desktop.screenshots`: one PNG per page.
+
+Runs inside the screenshots script once the main window is up on the demo data."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from easyisp_desktop.framework.entity_page import EntityPage
+from easyisp_desktop.main_window import MainWindow
+from easyisp_desktop.views.packages import PackagesPage
+from easyisp_desktop.views.payments import PaymentsPage
+from easyisp_desktop.views.settings import SettingsPage
+
+# Navigation title → file name.
+PAGE_SHOTS = {
+    "Packages": "packages.png",
+    "Vouchers": "vouchers.png",
+    "Payments": "payments.png",
+    "Invoices": "invoices.png",
+    "Expenses": "expenses.png",
+    "Routers": "routers.png",
+    "Sessions": "sessions.png",
+    "Staff": "staff.png",
+    "Audit log": "audit-log.png",
+    "Settings": "settings.png",
+}
+
+
+def _wait(done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the page did not load in time")
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def _settle(seconds: float = 0.3) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+
+
+def _loaded(page: QWidget) -> bool:
+    if isinstance(page, EntityPage):
+        return page.model.count is not None and not page.model.loading
+    if isinstance(page, SettingsPage):
+        return not page.form.busy
+    return True
+
+
+def capture_pages(window: MainWindow, out: Path) -> int:
+    """Save each entity page the logged-in user sees, and two forms; returns how many."""
+    saved = 0
+    for title, name in PAGE_SHOTS.items():
+        if title not in window.page_titles():
+            continue
+        page = window.show_page(title)
+        _wait(lambda page=page: _loaded(page))  # type: ignore[misc]
+        _settle()
+        window.grab().save(str(out / name))
+        saved += 1
+    packages = window.page_by_title.get("Packages")
+    if isinstance(packages, PackagesPage):
+        window.show_page("Packages")
+        packages.select_row(0)
+        edit = packages.edit()
+        if edit is not None:
+            _wait(lambda: not edit.busy)
+            _settle()
+            edit.grab().save(str(out / "package-form.png"))
+            edit.reject()
+            saved += 1
+    payments = window.page_by_title.get("Payments")
+    if isinstance(payments, PaymentsPage):
+        window.show_page("Payments")
+        form = payments.record()
+        form.editor("customer").type_text("no-such-customer")
+        form.editor("amount").type_text("12.345")
+        form.submit()
+        _settle()
+        form.grab().save(str(out / "payment-form-error.png"))
+        form.reject()
+        saved += 1
+    return saved

@@ -1,0 +1,226 @@
+"""Every entity page, for every staff role, in the real main window over the role's own login.
+
+Each role sees exactly the pages its permissions allow, each page loads its rows off the GUI
+thread (the guard is on), each model passes QAbstractItemModelTester, and the actions shown
+are exactly the ones the role may take. A VIEWER gets no edit actions, and the database
+refuses the write anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtTest import QAbstractItemModelTester
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
+
+from easyisp_core.db.engine import Database, session_scope
+from easyisp_core.errors import PermissionDenied
+from easyisp_core.models.enums import StaffRole
+from easyisp_core.repositories.packages import PackageRepository
+from easyisp_core.rules.permissions import ROLE_DEFAULTS
+from easyisp_core.services.identity import current_identity
+from easyisp_core.services.packages import create_package, delete_package, update_package
+from easyisp_core.services.payments import record_payment
+from easyisp_core.services.tenants import update_config
+from easyisp_desktop.framework.entity_page import EntityPage
+from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
+from easyisp_desktop.main_window import MainWindow
+from easyisp_desktop.views.registry import PAGES
+from easyisp_desktop.views.settings import SettingsPage
+from tests.gui.pages_support import (
+    QT_WARNINGS_FAIL,
+    ROLES,
+    WAIT_MS,
+    Site,
+    engines_disposed,
+    no_logged_warnings,
+    site,
+)
+
+# A Qt warning fails the test too (the offscreen platform's own notice aside).
+pytestmark = QT_WARNINGS_FAIL
+
+__all__ = ["engines_disposed", "no_logged_warnings", "site"]
+
+# The write actions each page offers, and the permission each one needs.
+ACTIONS = {
+    "Packages": {"new": "packages.write", "edit": "packages.write", "delete": "packages.write"},
+    "Vouchers": {"new": "vouchers.write"},
+    "Payments": {"new": "payments.create"},
+    "Routers": {"new": "nas.write", "edit": "nas.write", "delete": "nas.write"},
+    "Sessions": {},
+    "Staff": {
+        "new": "staff.manage",
+        "edit": "staff.manage",
+        "suspend": "staff.manage",
+        "reactivate": "staff.manage",
+    },
+    "Audit log": {},
+    "Invoices": {},
+    "Expenses": {"new": "expenses.write", "edit": "expenses.write", "delete": "expenses.write"},
+    "Chart of accounts": {},
+    "VPN peers": {},
+    "Payment gateways": {},
+    "SMS gateways": {},
+    "SMS log": {},
+    "Tenants": {},
+}
+
+
+def site_tenant_id(session: Session) -> uuid.UUID:
+    tenant_id = current_identity(session).tenant_id
+    assert tenant_id is not None
+    return tenant_id
+
+
+def counted(page: EntityPage) -> bool:
+    return page.model.count is not None
+
+
+def settled(page: SettingsPage) -> bool:
+    return not page.form.busy
+
+
+@pytest.fixture(autouse=True)
+def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(GUARD_ENV, "1")
+
+
+@pytest.fixture
+def console(qtbot: QtBot, site: Site, tmp_path: Path) -> Iterator[dict[str, MainWindow]]:
+    windows: dict[str, MainWindow] = {}
+    yield windows
+    for window in windows.values():
+        assert window.shutdown()
+
+
+def open_window(qtbot: QtBot, site: Site, role: str, tmp_path: Path) -> MainWindow:
+    engine = site.engine(role)
+    database = Database(engine, sessionmaker(engine, expire_on_commit=False))
+    window = MainWindow(
+        lambda *, progress: database,
+        settings=QSettings(str(tmp_path / f"{role}.ini"), QSettings.Format.IniFormat),
+        secret_box=site.box,
+    )
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.identity is not None, timeout=WAIT_MS)
+    return window
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_its_pages_with_only_the_actions_it_may_take(
+    qtbot: QtBot, site: Site, role: str, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    window = console[role] = open_window(qtbot, site, role, tmp_path)
+    allowed = ROLE_DEFAULTS[StaffRole(role)]
+
+    expected = [spec.title for spec in PAGES if spec.permission in allowed]
+    offered = [t for t in window.page_titles() if t not in ("Dashboard", "Customers")]
+    assert offered == expected
+
+    for title in expected:
+        page = window.show_page(title)
+        if isinstance(page, SettingsPage):
+            qtbot.waitUntil(partial(settled, page), timeout=WAIT_MS)
+            assert page.form.editor("timezone").text() == "Africa/Nairobi"
+            assert page.form.message_text == ""
+            continue
+        assert isinstance(page, EntityPage)
+        qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
+        QAbstractItemModelTester(page.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+        assert page.status_label.text() == "", (title, page.status_label.text())
+        may = sorted(key for key, needs in ACTIONS[title].items() if needs in allowed)
+        assert sorted(page.allowed_actions()) == may, title
+        for key, action in page.actions_by_key.items():
+            assert action.button.isVisibleTo(page) == (key in may)
+
+
+def test_each_page_shows_only_its_own_tenants_rows(
+    qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    window = console["ADMIN"] = open_window(qtbot, site, "ADMIN", tmp_path)
+    shown: dict[str, list[object]] = {}
+    office = ("Invoices", "Expenses", "Chart of accounts", "VPN peers", "SMS log")
+    for title in ("Packages", "Routers", "Payments", "Sessions", "Staff", *office):
+        page = window.show_page(title)
+        assert isinstance(page, EntityPage)
+        qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
+        shown[title] = list(page.model.rows)
+    assert [r.name for r in shown["Packages"]] == ["Home 10", "Home 5"]  # type: ignore[attr-defined]
+    assert [r.name for r in shown["Routers"]] == ["core-router"]  # type: ignore[attr-defined]
+    assert [r.customer_name for r in shown["Payments"]] == ["Wanjiru Kamau"]  # type: ignore[attr-defined]
+    assert len(shown["Sessions"]) == 1  # online now: the open one
+    assert len(shown["Staff"]) == len(ROLES)
+    assert {title: len(shown[title]) for title in office} == dict.fromkeys(office, 1)
+
+
+def test_only_a_super_admin_sees_the_tenants_and_sees_them_all(
+    qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    window = console["SUPER_ADMIN"] = open_window(qtbot, site, "SUPER_ADMIN", tmp_path)
+    page = window.show_page("Tenants")
+    assert isinstance(page, EntityPage)
+    qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
+    assert site.tenant in [row.name for row in page.model.rows]
+    assert len(page.model.rows) >= 2  # another ISP's too
+
+
+def test_a_viewer_has_no_edit_actions_and_the_database_refuses_the_write_anyway(
+    site: Site,
+) -> None:
+    sessions = sessionmaker(site.engine("VIEWER", guarded=False))
+    refused = pytest.raises(PermissionDenied, match="You do not have permission")
+    with refused, session_scope(sessions) as session:
+        create_package(
+                session,
+                {"tenant": site.tenant, "name": "Sneaky", "type": "PPPOE", "price": "1",
+                 "download_speed": "1", "upload_speed": "1", "validity_value": 1,
+                 "validity_unit": "DAYS"},
+            )  # fmt: skip
+    with session_scope(sessions) as session:
+        home = PackageRepository(session).get_by_name(site_tenant_id(session), "Home 5").id
+    with refused, session_scope(sessions) as session:
+        update_package(
+            session, home,
+            {"name": "Home 5", "type": "PPPOE", "price": "1", "download_speed": "5",
+             "upload_speed": "2", "validity_value": 1, "validity_unit": "MONTHS"},
+        )  # fmt: skip
+    with refused, session_scope(sessions) as session:
+        delete_package(session, home)
+    with refused, session_scope(sessions) as session:
+        update_config(session, site.tenant, {"currency": "USD"})
+    with refused, session_scope(sessions) as session:
+        record_payment(
+            session,
+            {"tenant": site.tenant, "customer": site.customer, "amount": "1", "method": "CASH"},
+        )
+
+
+def test_a_payment_recorded_elsewhere_appears_in_the_open_payments_page(
+    qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    window = console["ADMIN"] = open_window(qtbot, site, "ADMIN", tmp_path)
+    qtbot.waitUntil(lambda: window.live is not None, timeout=WAIT_MS)
+    assert window.live is not None
+    qtbot.waitUntil(window.live.listening.is_set, timeout=WAIT_MS)
+    page = window.show_page("Payments")
+    assert isinstance(page, EntityPage)
+    qtbot.waitUntil(partial(counted, page), timeout=WAIT_MS)
+    before = page.model.rowCount()
+
+    # Another front desk takes a payment: no refresh here, the row simply appears.
+    with session_scope(site.admin_sessions()) as session:
+        record_payment(
+            session,
+            {"tenant": site.tenant, "customer": site.customer, "amount": "700", "method": "CASH"},
+        )
+    qtbot.waitUntil(lambda: page.model.rowCount() == before + 1, timeout=WAIT_MS)
