@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     vpn_listen_port: int = 51820
     vpn_address_range: str = "10.10.0.0/16"
     vpn_interface: str = "wg-easyisp"
+    # The payment portal expired subscribers are redirected to and hotspot users may reach
+    # before paying (router sync puts it in the walled garden). Unset: http://<vpn endpoint
+    # host>/pay, the site's public address.
+    portal_url: str | None = None
+    # The portal's IPv4 address for the routers' redirect rule (NAT needs an address). Unset:
+    # the portal URL's host when it is an address, else that name resolved at sync time.
+    portal_address: str | None = None
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -50,6 +57,12 @@ class Settings(BaseSettings):
     @property
     def resolved_site_key_file(self) -> Path:
         return self.site_key_file or (self.data_dir / "site.key")
+
+    @property
+    def resolved_portal_url(self) -> str | None:
+        if self.portal_url:
+            return self.portal_url
+        return f"http://{self.vpn_endpoint_host}/pay" if self.vpn_endpoint_host else None
 
     @property
     def wireguard_dir(self) -> Path:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from easyisp_cli.commands import nas_sync
 from easyisp_cli.context import CliContext
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository
@@ -54,6 +55,8 @@ def register(sub: Any) -> None:
     script.add_argument("--out", type=Path, help="also write the script to this .rsc file")
     script.add_argument("--json", action="store_true", help="machine-readable output")
     script.set_defaults(handler=_script)
+
+    nas_sync.register(nsub)
 
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -25,6 +25,12 @@ class MenuSpec:
     defaults: Mapping[str, str] = field(default_factory=dict)
     hidden: tuple[str, ...] = ()  # write-only fields such as passwords
     since_major: int = 6
+    extra: tuple[str, ...] = ()  # settable fields a fresh row does not print
+
+    @property
+    def settable(self) -> frozenset[str]:
+        """Every property add/set accepts; RouterOS refuses any other name."""
+        return frozenset({*self.defaults, *self.required, *self.unique, *self.hidden, *self.extra})
 
 
 _OFF = {"disabled": "false", "comment": ""}
@@ -110,7 +116,7 @@ MENUS: tuple[MenuSpec, ...] = (
             "limit-bytes-out": "0",
             **_OFF,
         },
-        hidden=(),
+        extra=("password",),
     ),
     MenuSpec("/ip/hotspot/active", SESSION_VERBS),
     MenuSpec(
@@ -146,6 +152,7 @@ MENUS: tuple[MenuSpec, ...] = (
             "add-mac-cookie": "true",
             "mac-cookie-timeout": "3d",
             "transparent-proxy": "false",
+            "comment": "",
         },
     ),
     MenuSpec(
@@ -247,6 +254,7 @@ MENUS: tuple[MenuSpec, ...] = (
         required=("name",),
         defaults={"listen-port": "13231", "mtu": "1420", "running": "true", **_OFF},
         since_major=7,
+        extra=("private-key",),
     ),
     MenuSpec(
         "/interface/wireguard/peers",
@@ -278,6 +286,7 @@ MENUS: tuple[MenuSpec, ...] = (
         unique=("name",),
         required=("name",),
         defaults={"skin": "default", "comment": ""},
+        extra=("policy",),
     ),
 )
 

@@ -24,6 +24,8 @@ from radius_service.simulator.routeros.menus import (
     singleton_rows,
 )
 
+# Properties RouterOS prints only to users with the `sensitive` policy.
+SENSITIVE = frozenset({"secret", "password", "private-key", "preshared-key"})
 _BOOLEAN_INPUT = {"yes": "true", "no": "false"}
 # Called with each changed row (a removed one as `.id` + `.dead=true`), under the state lock.
 Listener = Callable[[dict[str, str]], None]
@@ -109,6 +111,8 @@ class RouterState:
         }
         self._singletons = singleton_rows(version, identity, board)
         self._listeners: dict[str, list[Listener]] = {}
+        # Successful add/set/remove commands over the API (tests check a no-op sync writes none).
+        self.writes = 0
         for path, rows in list_rows().items():
             for row in rows:
                 self._add(path, dict(row))
@@ -127,6 +131,14 @@ class RouterState:
                     return row.get("password", "") == password
         return False
 
+    def has_policy(self, name: str, policy: str) -> bool:
+        with self._lock:
+            groups = {row["name"]: row.get("policy", "") for row in self._menus["/user/group"].rows}
+            for row in self._menus["/user"].rows:
+                if row["name"] == name:
+                    return policy in groups.get(row.get("group", ""), "").split(",")
+        return False
+
     def password_of(self, name: str) -> str | None:
         with self._lock:
             for row in self._menus["/user"].rows:
@@ -137,8 +149,15 @@ class RouterState:
     # -- commands ---------------------------------------------------------------
 
     def execute(
-        self, command: str, attributes: Mapping[str, str], queries: Sequence[str] = ()
+        self,
+        command: str,
+        attributes: Mapping[str, str],
+        queries: Sequence[str] = (),
+        *,
+        sensitive: bool = True,
     ) -> CommandResult:
+        """`sensitive`: the user's group has that policy; without it RouterOS leaves secrets
+        and passwords out of every print (they can still be written)."""
         path, _, verb = command.rpartition("/")
         with self._lock:
             menu = self._menus.get(path)
@@ -147,11 +166,18 @@ class RouterState:
             if verb not in menu.spec.verbs:
                 raise Trap("no such command", 0)
             if verb == "print":
-                return CommandResult(self._print(menu, attributes, queries))
+                rows = self._print(menu, attributes, queries)
+                if not sensitive:
+                    rows = [{k: v for k, v in r.items() if k not in SENSITIVE} for r in rows]
+                return CommandResult(rows)
             if verb == "listen":  # needs a connection to stream to: see subscribe()
                 raise Trap("no such command", 0)
+            if verb in ("add", "set"):
+                self._check_settable(path, menu.spec, attributes)
             if verb == "add":
-                return CommandResult([], self._add(path, dict(attributes)))
+                row_id = self._add(path, dict(attributes))
+                self.writes += 1
+                return CommandResult([], row_id)
             if verb == "set":
                 self._set(menu, attributes)
             else:
@@ -159,6 +185,7 @@ class RouterState:
                 for row in doomed:
                     menu.rows.remove(row)
                     self._notify(path, {".id": row[".id"], ".dead": "true"})
+            self.writes += 1
             return CommandResult([])
 
     def subscribe(self, path: str, listener: Listener) -> Callable[[], None]:
@@ -212,6 +239,12 @@ class RouterState:
         if path == "/system/resource":
             row["uptime"] = format_duration(int(time.monotonic() - self._started))
         return row
+
+    def _check_settable(self, path: str, spec: MenuSpec, attributes: Mapping[str, str]) -> None:
+        known = set(self._singletons[path]) if spec.singleton else spec.settable
+        for name in attributes:
+            if name not in known and name not in (".id", "numbers"):
+                raise Trap(f"unknown parameter {name}", 1)
 
     def _add(self, path: str, attributes: dict[str, str]) -> str:
         menu = self._menus[path]
