@@ -13,6 +13,7 @@ from typing import Literal
 
 from radius_service.routers.desired_state import (
     COMMENT_PREFIX,
+    ORDERED_PATHS,
     PRUNED_PATHS,
     DesiredItem,
     MenuSettings,
@@ -68,9 +69,28 @@ def plan_sync(desired: RouterDesiredState, current: RouterState) -> list[RouterC
                 changes.append(
                     RouterChange(path, "remove", {}, row.get(".id"), f"{key} is no longer wanted")
                 )
-    for item in items:
-        changes += _plan_item(item, current.get(item.path, ()))
+    for index, item in enumerate(items):
+        planned = _plan_item(item, current.get(item.path, ()))
+        if item.path in ORDERED_PATHS:
+            planned = [_placed(c, items[index + 1 :], current) for c in planned]
+        changes += planned
     return changes
+
+
+def _placed(
+    change: RouterChange, later: Sequence[DesiredItem], current: RouterState
+) -> RouterChange:
+    """An added rule goes before the first later rule of ours the router already has."""
+    if change.action != "add":
+        return change
+    rows = current.get(change.path, ())
+    for item in later:
+        if isinstance(item, OwnedEntry) and item.path == change.path:
+            for row in rows:
+                if row.get("comment") == item.comment and row.get(".id"):
+                    params = {**change.params, "place-before": row[".id"]}
+                    return RouterChange(change.path, "add", params, None, change.reason)
+    return change
 
 
 def _plan_item(item: DesiredItem, rows: Sequence[Mapping[str, str]]) -> list[RouterChange]:

@@ -26,11 +26,15 @@ class MenuSpec:
     hidden: tuple[str, ...] = ()  # write-only fields such as passwords
     since_major: int = 6
     extra: tuple[str, ...] = ()  # settable fields a fresh row does not print
+    ordered: bool = False  # rule lists where order matters: `add` takes `place-before`
 
     @property
     def settable(self) -> frozenset[str]:
         """Every property add/set accepts; RouterOS refuses any other name."""
-        return frozenset({*self.defaults, *self.required, *self.unique, *self.hidden, *self.extra})
+        placing = ("place-before",) if self.ordered else ()
+        return frozenset(
+            {*self.defaults, *self.required, *self.unique, *self.hidden, *self.extra, *placing}
+        )
 
 
 _OFF = {"disabled": "false", "comment": ""}
@@ -157,6 +161,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/hotspot/walled-garden",
+        ordered=True,
         defaults={
             "action": "allow",
             "server": "",
@@ -169,6 +174,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/hotspot/walled-garden/ip",
+        ordered=True,
         defaults={
             "action": "accept",
             "server": "",
@@ -206,6 +212,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/firewall/nat",
+        ordered=True,
         required=("chain",),
         defaults={
             "action": "accept",
@@ -223,6 +230,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/firewall/filter",
+        ordered=True,
         required=("chain",),
         defaults={
             "action": "accept",

@@ -250,6 +250,9 @@ class RouterState:
         menu = self._menus[path]
         if "copy-from" in attributes or ".id" in attributes:
             raise Trap("unknown parameter", 1)
+        # Ordered lists insert before the named rule (rule order is what makes them work).
+        before = attributes.pop("place-before", None)
+        position = len(menu.rows) if before is None else menu.rows.index(menu.find(before))
         missing = [name for name in menu.spec.required if not attributes.get(name)]
         if missing:
             raise Trap(f"failure: {missing[0]} not specified", 1)
@@ -258,8 +261,8 @@ class RouterState:
         menu.check_unique(row)
         row_id = f"*{menu.next_id:X}"
         menu.next_id += 1
-        menu.rows.append({".id": row_id, **row})
-        self._notify(path, menu.rows[-1])
+        menu.rows.insert(position, {".id": row_id, **row})
+        self._notify(path, menu.rows[position])
         return row_id
 
     def _set(self, menu: _Menu, attributes: Mapping[str, str]) -> None:

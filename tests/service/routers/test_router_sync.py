@@ -301,3 +301,30 @@ def test_the_router_is_reached_at_its_vpn_address_with_its_stored_credentials(
     session.flush()
     endpoint = router_endpoint(session, secret_box, nas)
     assert (endpoint.host, endpoint.api_port, endpoint.use_tls) == ("10.10.0.7", 8729, True)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_re_added_rule_goes_back_before_the_rules_that_depend_on_its_place(
+    version: str, site: Site, start_sim: Callable[..., SimulatorThread]
+) -> None:
+    sim = start_sim(version)
+    client = api_client(sim)
+    sync(client, site.desired())
+    order = [row["comment"] for row in sim.state.rows("/ip/firewall/filter")]
+    rules = owned(sim, "/ip/firewall/filter")
+
+    async def operator_edits() -> None:
+        async with client_for(endpoint_for(sim.address)) as admin:
+            await admin.remove("/ip/firewall/filter", rules["api-from-site"][".id"])
+            await admin.remove("/ip/firewall/filter", rules["expired-allow-portal"][".id"])
+
+    run(operator_edits())
+    plan = preview(client, site.desired())
+    assert [(c.action, c.params["comment"], c.params["place-before"]) for c in plan] == [
+        ("add", "easyisp:api-from-site", rules["coa-from-site"][".id"]),
+        ("add", "easyisp:expired-allow-portal", rules["expired-drop"][".id"]),
+    ]
+    sync(client, site.desired())
+    assert [row["comment"] for row in sim.state.rows("/ip/firewall/filter")] == order
+    assert sync(client, site.desired()) == []
+    run(client.close())
