@@ -4,6 +4,7 @@ print/add/set/remove verbs answering like RouterOS, errors included."""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +27,8 @@ from radius_service.simulator.routeros.menus import (
 
 # Properties RouterOS prints only to users with the `sensitive` policy.
 SENSITIVE = frozenset({"secret", "password", "private-key", "preshared-key"})
+# Profile properties that name an /ip/pool (PPP also takes a plain address).
+_POOL_FIELDS = {"/ppp/profile": "remote-address", "/ip/hotspot/user/profile": "address-pool"}
 _BOOLEAN_INPUT = {"yes": "true", "no": "false"}
 # Called with each changed row (a removed one as `.id` + `.dead=true`), under the state lock.
 Listener = Callable[[dict[str, str]], None]
@@ -287,6 +290,11 @@ class RouterState:
             self._notify(menu.spec.path, row)
 
     def _check_references(self, path: str, row: dict[str, str]) -> None:
+        pool_field = _POOL_FIELDS.get(path)
+        if pool_field and row.get(pool_field) not in ("", "none", None):
+            pools = {r["name"] for r in self._menus["/ip/pool"].rows}
+            if row[pool_field] not in pools and not _is_ip(row[pool_field]):
+                raise Trap(f"input does not match any value of {pool_field}", 1)
         if path == "/interface/wireguard":
             row.update(_wireguard_keys(row.get("private-key", "")))
         if path == "/interface/wireguard/peers":
@@ -368,6 +376,14 @@ def _compare(actual: str, wanted: str, op: str) -> bool:
         left, right = int(actual), int(wanted)
         return left < right if op == "<" else left > right
     return actual < wanted if op == "<" else actual > wanted
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:

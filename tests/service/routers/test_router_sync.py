@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
+from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Nas, Package
 from easyisp_core.services.results import PackageInfo, TenantInfo
 from easyisp_core.services.vpn import VpnSiteInfo, publish_site
 from radius_service.routers.client import RouterClient
 from radius_service.routers.desired_inputs import load_desired_state
 from radius_service.routers.desired_state import MPESA_HOSTS, PRUNED_PATHS, RouterDesiredState
+from radius_service.routers.errors import RouterTrap
 from radius_service.routers.sync import apply_changes, preview_sync, sync_router
 from radius_service.routers.sync_plan import RouterChange
 from radius_service.routers.sync_preview import describe_plan
@@ -328,3 +330,41 @@ def test_a_re_added_rule_goes_back_before_the_rules_that_depend_on_its_place(
     assert [row["comment"] for row in sim.state.rows("/ip/firewall/filter")] == order
     assert sync(client, site.desired()) == []
     run(client.close())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_package_pool_missing_on_the_router_is_refused_before_any_write(
+    version: str, site: Site, start_sim: Callable[..., SimulatorThread]
+) -> None:
+    sim = start_sim(version)
+    client = api_client(sim)
+    site.package(site.home).address_pool = "pppoe-pool"
+    site.session.flush()
+    writes = sim.state.writes
+    with pytest.raises(ValidationFailed, match=r"'Home 5M' uses 'pppoe-pool'.*/ip pool"):
+        sync(client, site.desired())
+    assert sim.state.writes == writes
+
+    async def operator_adds_the_pool() -> None:
+        async with client_for(endpoint_for(sim.address)) as admin:
+            await admin.add("/ip/pool", name="pppoe-pool", ranges="10.20.0.2-10.20.255.254")
+
+    run(operator_adds_the_pool())
+    sync(client, site.desired())
+    assert owned(sim, "/ppp/profile")["ppp-profile:Home 5M"]["remote-address"] == "pppoe-pool"
+    assert sync(client, site.desired()) == []
+    run(client.close())
+
+
+def test_the_simulator_refuses_a_profile_naming_an_unknown_pool(
+    start_sim: Callable[..., SimulatorThread],
+) -> None:
+    sim = start_sim("7.16")
+
+    async def add_profiles() -> None:
+        async with client_for(endpoint_for(sim.address)) as admin:
+            await admin.add("/ppp/profile", name="by-address", **{"remote-address": "10.0.0.2"})
+            with pytest.raises(RouterTrap, match="input does not match any value of address-pool"):
+                await admin.add("/ip/hotspot/user/profile", name="x", **{"address-pool": "nope"})
+
+    run(add_profiles())
