@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     router_poll_seconds: float = 20.0
     # RADIUS auth worker processes sharing the port (default: one per CPU; 1 = in-process).
     radius_workers: int | None = Field(default=None, ge=1)
+    # The payment portal expired subscribers are redirected to and hotspot users may reach
+    # before paying (router sync puts it in the walled garden). Unset: http://<vpn endpoint
+    # host>/pay, the site's public address.
+    portal_url: str | None = None
+    # The portal's IPv4 address for the routers' redirect rule (NAT needs an address). Unset:
+    # the portal URL's host when it is an address, else that name resolved at sync time.
+    portal_address: str | None = None
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -56,6 +63,12 @@ class Settings(BaseSettings):
     @property
     def resolved_site_key_file(self) -> Path:
         return self.site_key_file or (self.data_dir / "site.key")
+
+    @property
+    def resolved_portal_url(self) -> str | None:
+        if self.portal_url:
+            return self.portal_url
+        return f"http://{self.vpn_endpoint_host}/pay" if self.vpn_endpoint_host else None
 
     @property
     def wireguard_dir(self) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from easyisp_cli.commands.nas_test import register_test
+from easyisp_cli.commands import nas_sync
 from easyisp_cli.context import CliContext
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository
@@ -56,6 +57,8 @@ def register(sub: Any) -> None:
     script.add_argument("--json", action="store_true", help="machine-readable output")
     script.set_defaults(handler=_script)
     register_test(nsub)
+
+    nas_sync.register(nsub)
 
 
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:

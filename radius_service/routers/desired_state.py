@@ -87,6 +87,11 @@ PRUNED_PATHS = (
 )
 
 
+# Rule lists where order decides: an entry we add goes before the next of ours already there
+# (re-adding `api-from-site` after `api-drop` would lock the site out of the router).
+ORDERED_PATHS = ("/ip/firewall/filter", "/ip/firewall/nat")
+
+
 def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
     site = state.service_address
     expired = state.expired_address_list

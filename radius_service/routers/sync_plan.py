@@ -7,12 +7,15 @@ profile must use RADIUS (`MenuSettings.every_entry`), and only those properties 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from easyisp_core.errors import ValidationFailed
 from radius_service.routers.desired_state import (
     COMMENT_PREFIX,
+    ORDERED_PATHS,
     PRUNED_PATHS,
     DesiredItem,
     MenuSettings,
@@ -22,6 +25,7 @@ from radius_service.routers.desired_state import (
 )
 
 Action = Literal["add", "set", "remove"]
+POOL_PATH = "/ip/pool"
 RouterState = Mapping[str, Sequence[Mapping[str, str]]]
 
 # The API prints booleans as true/false; we write yes/no.
@@ -50,10 +54,15 @@ def paths_to_read(state: RouterDesiredState) -> list[str]:
         seen.setdefault(item.path, None)
     for path in PRUNED_PATHS:
         seen.setdefault(path, None)
+    if _pools_named(state):
+        seen.setdefault(POOL_PATH, None)
     return list(seen)
 
 
 def plan_sync(desired: RouterDesiredState, current: RouterState) -> list[RouterChange]:
+    """Raises ValidationFailed, before anything is changed, when a package names an address
+    pool the router lacks (RouterOS would refuse the profile half way through the sync)."""
+    _check_pools(desired, current)
     items = desired_items(desired)
     changes: list[RouterChange] = []
     wanted_keys: dict[str, set[str]] = {}
@@ -68,9 +77,28 @@ def plan_sync(desired: RouterDesiredState, current: RouterState) -> list[RouterC
                 changes.append(
                     RouterChange(path, "remove", {}, row.get(".id"), f"{key} is no longer wanted")
                 )
-    for item in items:
-        changes += _plan_item(item, current.get(item.path, ()))
+    for index, item in enumerate(items):
+        planned = _plan_item(item, current.get(item.path, ()))
+        if item.path in ORDERED_PATHS:
+            planned = [_placed(c, items[index + 1 :], current) for c in planned]
+        changes += planned
     return changes
+
+
+def _placed(
+    change: RouterChange, later: Sequence[DesiredItem], current: RouterState
+) -> RouterChange:
+    """An added rule goes before the first later rule of ours the router already has."""
+    if change.action != "add":
+        return change
+    rows = current.get(change.path, ())
+    for item in later:
+        if isinstance(item, OwnedEntry) and item.path == change.path:
+            for row in rows:
+                if row.get("comment") == item.comment and row.get(".id"):
+                    params = {**change.params, "place-before": row[".id"]}
+                    return RouterChange(change.path, "add", params, None, change.reason)
+    return change
 
 
 def _plan_item(item: DesiredItem, rows: Sequence[Mapping[str, str]]) -> list[RouterChange]:
@@ -113,6 +141,39 @@ def _plan_item(item: DesiredItem, rows: Sequence[Mapping[str, str]]) -> list[Rou
             )
         )
     return out
+
+
+def _pools_named(state: RouterDesiredState) -> dict[str, str]:
+    """Package name → the pool its profile names (an address is not a pool name)."""
+    named = {}
+    for package in state.packages:
+        if package.address_pool and not _is_address(package.address_pool):
+            named[package.name] = package.address_pool
+    return named
+
+
+def _check_pools(desired: RouterDesiredState, current: RouterState) -> None:
+    pools = {row.get("name") for row in current.get(POOL_PATH, ())}
+    missing = {
+        package: pool for package, pool in _pools_named(desired).items() if pool not in pools
+    }
+    if missing:
+        listed = ", ".join(
+            f"{package!r} uses {pool!r}" for package, pool in sorted(missing.items())
+        )
+        raise ValidationFailed(
+            {"address_pool": "not on the router"},
+            f"The router has no such address pool ({listed}): create the pool on the router "
+            "(/ip pool) or clear the package's address pool, then sync again.",
+        )
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _owned_key(row: Mapping[str, str]) -> str | None:

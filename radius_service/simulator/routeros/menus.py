@@ -25,6 +25,16 @@ class MenuSpec:
     defaults: Mapping[str, str] = field(default_factory=dict)
     hidden: tuple[str, ...] = ()  # write-only fields such as passwords
     since_major: int = 6
+    extra: tuple[str, ...] = ()  # settable fields a fresh row does not print
+    ordered: bool = False  # rule lists where order matters: `add` takes `place-before`
+
+    @property
+    def settable(self) -> frozenset[str]:
+        """Every property add/set accepts; RouterOS refuses any other name."""
+        placing = ("place-before",) if self.ordered else ()
+        return frozenset(
+            {*self.defaults, *self.required, *self.unique, *self.hidden, *self.extra, *placing}
+        )
 
 
 _OFF = {"disabled": "false", "comment": ""}
@@ -110,7 +120,7 @@ MENUS: tuple[MenuSpec, ...] = (
             "limit-bytes-out": "0",
             **_OFF,
         },
-        hidden=(),
+        extra=("password",),
     ),
     MenuSpec("/ip/hotspot/active", SESSION_VERBS),
     MenuSpec(
@@ -146,10 +156,12 @@ MENUS: tuple[MenuSpec, ...] = (
             "add-mac-cookie": "true",
             "mac-cookie-timeout": "3d",
             "transparent-proxy": "false",
+            "comment": "",
         },
     ),
     MenuSpec(
         "/ip/hotspot/walled-garden",
+        ordered=True,
         defaults={
             "action": "allow",
             "server": "",
@@ -162,6 +174,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/hotspot/walled-garden/ip",
+        ordered=True,
         defaults={
             "action": "accept",
             "server": "",
@@ -199,6 +212,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/firewall/nat",
+        ordered=True,
         required=("chain",),
         defaults={
             "action": "accept",
@@ -216,6 +230,7 @@ MENUS: tuple[MenuSpec, ...] = (
     ),
     MenuSpec(
         "/ip/firewall/filter",
+        ordered=True,
         required=("chain",),
         defaults={
             "action": "accept",
@@ -247,6 +262,7 @@ MENUS: tuple[MenuSpec, ...] = (
         required=("name",),
         defaults={"listen-port": "13231", "mtu": "1420", "running": "true", **_OFF},
         since_major=7,
+        extra=("private-key",),
     ),
     MenuSpec(
         "/interface/wireguard/peers",
@@ -278,6 +294,7 @@ MENUS: tuple[MenuSpec, ...] = (
         unique=("name",),
         required=("name",),
         defaults={"skin": "default", "comment": ""},
+        extra=("policy",),
     ),
 )
 

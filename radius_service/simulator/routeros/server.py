@@ -40,6 +40,8 @@ class Faults:
 class _Session:
     peer: str
     logged_in: bool = False
+    # The user's group has the `sensitive` policy: prints show secrets and passwords.
+    sensitive: bool = False
     challenge: bytes | None = None
     # Commands still running (stalled ones, `listen`s): tag and how to stop it.
     running: list[tuple[str | None, Callable[[], None] | None]] = field(default_factory=list)
@@ -159,7 +161,7 @@ class RouterSimulator:
         if request.command.endswith("/listen"):
             self._stream_changes(request, session, writer)
             return
-        reply = self._execute(request)
+        reply = self._execute(request, session)
         if self.faults.drop_next_replies > 0:
             self.faults.drop_next_replies -= 1
             raw = b"".join(encode_sentence(sentence) for sentence in reply)
@@ -169,10 +171,12 @@ class RouterSimulator:
             raise _HangUp
         await _send(writer, reply)
 
-    def _execute(self, request: _Request) -> list[list[str]]:
+    def _execute(self, request: _Request, session: _Session) -> list[list[str]]:
         tag = _tag_word(request.tag)
         try:
-            result = self.state.execute(request.command, request.attributes, request.queries)
+            result = self.state.execute(
+                request.command, request.attributes, request.queries, sensitive=session.sensitive
+            )
         except Trap as trap:
             return [_trap(trap, tag), ["!done", *tag]]
         sentences = [
@@ -224,6 +228,7 @@ class RouterSimulator:
         if not accepted:
             return [_trap(Trap(_LOGIN_FAILED), tag), ["!done", *tag]]
         session.logged_in = True
+        session.sensitive = self.state.has_policy(name or "", "sensitive")
         self.logins += 1
         return [["!done", *tag]]
 

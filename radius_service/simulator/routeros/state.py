@@ -4,6 +4,7 @@ print/add/set/remove verbs answering like RouterOS, errors included."""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +25,10 @@ from radius_service.simulator.routeros.menus import (
     singleton_rows,
 )
 
+# Properties RouterOS prints only to users with the `sensitive` policy.
+SENSITIVE = frozenset({"secret", "password", "private-key", "preshared-key"})
+# Profile properties that name an /ip/pool (PPP also takes a plain address).
+_POOL_FIELDS = {"/ppp/profile": "remote-address", "/ip/hotspot/user/profile": "address-pool"}
 _BOOLEAN_INPUT = {"yes": "true", "no": "false"}
 # Called with each changed row (a removed one as `.id` + `.dead=true`), under the state lock.
 Listener = Callable[[dict[str, str]], None]
@@ -109,6 +114,8 @@ class RouterState:
         }
         self._singletons = singleton_rows(version, identity, board)
         self._listeners: dict[str, list[Listener]] = {}
+        # Successful add/set/remove commands over the API (tests check a no-op sync writes none).
+        self.writes = 0
         for path, rows in list_rows().items():
             for row in rows:
                 self._add(path, dict(row))
@@ -127,6 +134,14 @@ class RouterState:
                     return row.get("password", "") == password
         return False
 
+    def has_policy(self, name: str, policy: str) -> bool:
+        with self._lock:
+            groups = {row["name"]: row.get("policy", "") for row in self._menus["/user/group"].rows}
+            for row in self._menus["/user"].rows:
+                if row["name"] == name:
+                    return policy in groups.get(row.get("group", ""), "").split(",")
+        return False
+
     def password_of(self, name: str) -> str | None:
         with self._lock:
             for row in self._menus["/user"].rows:
@@ -137,8 +152,15 @@ class RouterState:
     # -- commands ---------------------------------------------------------------
 
     def execute(
-        self, command: str, attributes: Mapping[str, str], queries: Sequence[str] = ()
+        self,
+        command: str,
+        attributes: Mapping[str, str],
+        queries: Sequence[str] = (),
+        *,
+        sensitive: bool = True,
     ) -> CommandResult:
+        """`sensitive`: the user's group has that policy; without it RouterOS leaves secrets
+        and passwords out of every print (they can still be written)."""
         path, _, verb = command.rpartition("/")
         with self._lock:
             menu = self._menus.get(path)
@@ -147,11 +169,18 @@ class RouterState:
             if verb not in menu.spec.verbs:
                 raise Trap("no such command", 0)
             if verb == "print":
-                return CommandResult(self._print(menu, attributes, queries))
+                rows = self._print(menu, attributes, queries)
+                if not sensitive:
+                    rows = [{k: v for k, v in r.items() if k not in SENSITIVE} for r in rows]
+                return CommandResult(rows)
             if verb == "listen":  # needs a connection to stream to: see subscribe()
                 raise Trap("no such command", 0)
+            if verb in ("add", "set"):
+                self._check_settable(path, menu.spec, attributes)
             if verb == "add":
-                return CommandResult([], self._add(path, dict(attributes)))
+                row_id = self._add(path, dict(attributes))
+                self.writes += 1
+                return CommandResult([], row_id)
             if verb == "set":
                 self._set(menu, attributes)
             else:
@@ -159,6 +188,7 @@ class RouterState:
                 for row in doomed:
                     menu.rows.remove(row)
                     self._notify(path, {".id": row[".id"], ".dead": "true"})
+            self.writes += 1
             return CommandResult([])
 
     def subscribe(self, path: str, listener: Listener) -> Callable[[], None]:
@@ -213,10 +243,19 @@ class RouterState:
             row["uptime"] = format_duration(int(time.monotonic() - self._started))
         return row
 
+    def _check_settable(self, path: str, spec: MenuSpec, attributes: Mapping[str, str]) -> None:
+        known = set(self._singletons[path]) if spec.singleton else spec.settable
+        for name in attributes:
+            if name not in known and name not in (".id", "numbers"):
+                raise Trap(f"unknown parameter {name}", 1)
+
     def _add(self, path: str, attributes: dict[str, str]) -> str:
         menu = self._menus[path]
         if "copy-from" in attributes or ".id" in attributes:
             raise Trap("unknown parameter", 1)
+        # Ordered lists insert before the named rule (rule order is what makes them work).
+        before = attributes.pop("place-before", None)
+        position = len(menu.rows) if before is None else menu.rows.index(menu.find(before))
         missing = [name for name in menu.spec.required if not attributes.get(name)]
         if missing:
             raise Trap(f"failure: {missing[0]} not specified", 1)
@@ -225,8 +264,8 @@ class RouterState:
         menu.check_unique(row)
         row_id = f"*{menu.next_id:X}"
         menu.next_id += 1
-        menu.rows.append({".id": row_id, **row})
-        self._notify(path, menu.rows[-1])
+        menu.rows.insert(position, {".id": row_id, **row})
+        self._notify(path, menu.rows[position])
         return row_id
 
     def _set(self, menu: _Menu, attributes: Mapping[str, str]) -> None:
@@ -251,6 +290,11 @@ class RouterState:
             self._notify(menu.spec.path, row)
 
     def _check_references(self, path: str, row: dict[str, str]) -> None:
+        pool_field = _POOL_FIELDS.get(path)
+        if pool_field and row.get(pool_field) not in ("", "none", None):
+            pools = {r["name"] for r in self._menus["/ip/pool"].rows}
+            if row[pool_field] not in pools and not _is_ip(row[pool_field]):
+                raise Trap(f"input does not match any value of {pool_field}", 1)
         if path == "/interface/wireguard":
             row.update(_wireguard_keys(row.get("private-key", "")))
         if path == "/interface/wireguard/peers":
@@ -332,6 +376,14 @@ def _compare(actual: str, wanted: str, op: str) -> bool:
         left, right = int(actual), int(wanted)
         return left < right if op == "<" else left > right
     return actual < wanted if op == "<" else actual > wanted
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:
