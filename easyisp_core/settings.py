@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     radius_auth_addr: str = "0.0.0.0:1812"
     # Where it takes RADIUS accounting ("off" to disable).
     radius_acct_addr: str = "0.0.0.0:1813"
+    # Size limit of the accounting journal (records kept while PostgreSQL is unreachable);
+    # when full the service stops acknowledging accounting rather than lose records.
+    acct_journal_max_mb: int = Field(default=512, gt=0)
 
     @property
     def embedded_pgdata(self) -> Path:
