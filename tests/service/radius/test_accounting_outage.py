@@ -7,6 +7,10 @@ Waits are count-based with generous deadlines; nothing asserts how long anything
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from easyisp_core.crypto import SecretBox
+from easyisp_core.crypto import SecretBox, new_site_key
 from radius_service.radius.journal import Journal
 from radius_service.simulator.nas import NasSimulator
 from tests.pg import create_migrated_database, database_url
@@ -30,6 +34,7 @@ INTERIMS = 3
 WORKERS = 16
 SEND_DEADLINE = 180.0  # per record: a router retransmits for as long as this
 WAIT_DEADLINE = 180.0
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +169,78 @@ def test_every_acknowledged_record_survives_a_postgres_outage_exactly_once(
         assert row["customer_id"] is not None
         # Stopped when the Stop reached the server: after it was first sent, before its reply.
         assert sent.first_sent - slack <= row["stopped_at"] <= sent.acknowledged + slack
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _service(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "easyisp_cli.main", "service", "--heartbeat-interval", "1"]
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=out)
+
+
+def test_journaled_records_survive_a_killed_service_and_the_next_one_replays_them(
+    stoppable_pg: StoppablePostgres, tmp_path: Path
+) -> None:
+    if not stoppable_pg.running:
+        stoppable_pg.start()
+    key = new_site_key()
+    admin = stoppable_pg.admin_url
+    url = database_url(admin, create_migrated_database(admin, "restart"))
+    seed(url, SecretBox.from_encoded(key))
+    port = _free_udp_port()
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "EASYISP_DATABASE_URL": url, "EASYISP_DATA_DIR": str(data_dir),
+           "EASYISP_SITE_KEY": key, "EASYISP_RADIUS_AUTH_ADDR": "off",
+           "EASYISP_RADIUS_ACCT_ADDR": f"127.0.0.1:{port}"}  # fmt: skip
+    log = tmp_path / "service.log"
+    nas = NasSimulator(("127.0.0.1", port), NAS_SECRET.encode(), timeout=1.0)
+    first = _service(env, log)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+
+        def acked(raw: bytes, process: subprocess.Popen[bytes]) -> None:
+            end = time.monotonic() + WAIT_DEADLINE
+            while not nas.send_accounting(raw):
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < end, log.read_text()
+
+        acked(nas.accounting_packet("start", "r-1", PPPOE_USER), first)
+        stoppable_pg.stop()
+        acked(nas.accounting_packet("interim", "r-1", PPPOE_USER, session_time=60,
+                                    input_octets=10), first)  # fmt: skip
+        acked(nas.accounting_packet("stop", "r-1", PPPOE_USER, session_time=90,
+                                    input_octets=15, terminate_cause=1), first)  # fmt: skip
+        acked(nas.accounting_packet("start", "r-2", PPPOE_USER), first)
+        first.kill()  # no shutdown: only the fsync'd journal holds the three records
+        first.wait(timeout=30)
+        journal = Journal(data_dir / "radius" / "accounting.journal")
+        assert [r.session_id for r in journal.read()] == ["r-1", "r-1", "r-2"]
+        stoppable_pg.start()
+        second = _service(env, log)
+
+        def replayed() -> bool:
+            assert second is not None
+            assert second.poll() is None, log.read_text()
+            rows = session_rows(url)
+            return len(rows) == 2 and rows[0]["stopped_at"] is not None
+
+        wait_for(replayed, "the new service to replay the journal")
+        second.terminate()
+        assert second.wait(timeout=60) == 0, log.read_text()
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+    rows = session_rows(url)
+    assert [r["session_id"] for r in rows] == ["r-1", "r-2"]
+    assert rows[0]["input_octets"] == 15
+    assert rows[0]["session_time"] == 90
+    assert rows[0]["terminate_cause"] == "User-Request"
+    assert rows[1]["stopped_at"] is None
+    assert not Journal(data_dir / "radius" / "accounting.journal").pending
