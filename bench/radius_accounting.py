@@ -45,10 +45,10 @@ def drive(address: tuple[str, int], prefix: str, concurrency: int, per_router: i
             session += 1
             steps = ["start"] + ["interim"] * INTERIMS + ["stop"]
             for k, status in enumerate(steps[: per_router - sent]):
-                counters = {"input_octets": 1000 * k, "output_octets": 2000 * k}
                 raw = nas.accounting_packet(
-                    status, sid, PPPOE_USER, session_time=60 * k, **counters
-                )
+                    status, sid, PPPOE_USER, session_time=60 * k,
+                    input_octets=1000 * k, output_octets=2000 * k,
+                )  # fmt: skip
                 while not nas.send_accounting(raw):
                     pass
                 sent += 1

@@ -105,8 +105,10 @@ class Load:
         sid = f"out-{n:03d}"
         self.send(nas, nas.accounting_packet("start", sid, PPPOE_USER), f"{sid} start")
         for k in range(1, INTERIMS + 1):
-            octets = {"input_octets": k * 1000 + n, "output_octets": k * 2**32 + n}
-            raw = nas.accounting_packet("interim", sid, PPPOE_USER, session_time=60 * k, **octets)
+            raw = nas.accounting_packet(
+                "interim", sid, PPPOE_USER, session_time=60 * k,
+                input_octets=k * 1000 + n, output_octets=k * 2**32 + n,
+            )  # fmt: skip
             self.send(nas, raw, f"{sid} interim {k}")
         stop = (INTERIMS + 1) * 1000 + n, (INTERIMS + 1) * 2**32 + n
         raw = nas.accounting_packet("stop", sid, PPPOE_USER, session_time=60 * (INTERIMS + 1),
