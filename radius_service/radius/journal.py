@@ -50,6 +50,8 @@ class Journal:
     def append(self, records: Sequence[AccountingRecord]) -> None:
         """Write and fsync; when this returns the records survive a crash or power cut.
         JournalFull (nothing written) when they would take the journal past its limit."""
+        if not records:
+            return
         lines = "".join(json.dumps(r.to_json(), separators=(",", ":")) + "\n" for r in records)
         data = lines.encode("utf-8")
         if self._size + len(data) > self.max_bytes:
