@@ -409,36 +409,34 @@ class RadiusAccountingServer:
         journal. Raises when neither the database nor the journal took the records
         (JournalFull when the journal is at its limit)."""
         journal = self.journal
-        replayed = dead = 0
-        if journal is not None and journal.pending:
-            try:
-                replayed, dead = self._replay(journal)
-            except DatabaseDown:
-                journal.append(records)
-                return _Stored([JOURNALED] * len(records))
+        if journal is None:
+            return _Stored(self._store(records))
+        replayed = 0
+        dead_before = journal.dead_lettered
         try:
-            return _Stored(self._store(records), replayed, dead)
+            if journal.pending:
+                replayed = self._replay(journal)
+            outcomes = self._store(records) if records else []
         except DatabaseDown:
-            if journal is None:
-                raise
-            log.warning("database unreachable; journaling %d accounting records", len(records))
+            if records:
+                log.warning("database unreachable; journaling %d accounting records", len(records))
             journal.append(records)
-            return _Stored([JOURNALED] * len(records), replayed, dead)
+            outcomes = [JOURNALED] * len(records)
+        return _Stored(outcomes, replayed, journal.dead_lettered - dead_before)
 
-    def _replay(self, journal: Journal) -> tuple[int, int]:
-        """Store the journal in order, a batch per transaction, then empty it; (replayed,
-        dead-lettered). DatabaseDown part way leaves it whole: the committed part is stored
-        again next time, which changes nothing."""
+    def _replay(self, journal: Journal) -> int:
+        """Store the journal in order, a batch per transaction, then empty it; how many
+        records it held. DatabaseDown part way leaves the file whole; the next attempt goes on
+        after the committed part (a new process stores it again, which changes nothing)."""
         backlog = journal.read()
-        dead = 0
-        for start in range(0, len(backlog), self._batch_size):
+        first = journal.replayed_upto
+        for start in range(first, len(backlog), self._batch_size):
             chunk = backlog[start : start + self._batch_size]
             for record, outcome in zip(chunk, self._store(chunk), strict=True):
                 if isinstance(outcome, Rejected):
                     # Not the connection: retrying will not help and must not block the
                     # queue behind it. Set it aside with the reason for a person.
                     journal.dead_letter(record, outcome.reason)
-                    dead += 1
                     log.error(
                         "journaled accounting record for session %r rejected by the database"
                         " (%s); moved to %s",
@@ -446,9 +444,10 @@ class RadiusAccountingServer:
                         outcome.reason,
                         journal.dead_letter_path,
                     )
+            journal.replayed_upto = start + len(chunk)
         journal.clear()
-        log.info("replayed %d journaled accounting records", len(backlog))
-        return len(backlog), dead
+        log.info("replayed %d journaled accounting records", len(backlog) - first)
+        return len(backlog)  # counted once, when the whole journal is in
 
     def _store(self, records: Sequence[AccountingRecord]) -> list[str | Rejected]:
         try:

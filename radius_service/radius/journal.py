@@ -37,6 +37,11 @@ class Journal:
         self.dead_letter_path = path.with_name(path.name + DEAD_LETTER_SUFFIX)
         self._size = _drop_torn_tail(path)
         self._pending = self._size > 0
+        # Records at the head already committed by a replay that the database cut short:
+        # the next attempt (in this process) goes on after them. A new process starts at 0,
+        # which is safe because storing is idempotent.
+        self.replayed_upto = 0
+        self.dead_lettered = 0  # by this process, for the counters
 
     @property
     def pending(self) -> bool:
@@ -83,12 +88,14 @@ class Journal:
             os.fsync(file.fileno())
         self._size = 0
         self._pending = False
+        self.replayed_upto = 0
 
     def dead_letter(self, record: AccountingRecord, reason: str) -> None:
         """Set a record the database rejects aside (fsync'd) with the reason, for a person."""
         entry = {"reason": reason, "at": datetime.now(UTC).isoformat(), "record": record.to_json()}
         line = json.dumps(entry, separators=(",", ":")) + "\n"
         _append_durably(self.dead_letter_path, line.encode("utf-8"))
+        self.dead_lettered += 1
 
     def dead_letters(self) -> list[tuple[str, AccountingRecord]]:
         """(reason, record) for every record set aside so far."""

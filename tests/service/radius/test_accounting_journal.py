@@ -15,6 +15,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine
 from easyisp_core.services.accounting import AccountingRecord, StatusType
 from easyisp_core.services.radius_auth import load_nas_clients
+from radius_service.radius.accounting import RadiusAccountingServer
 from radius_service.radius.journal import Journal, JournalFull
 from radius_service.simulator.nas import NasSimulator
 from tests.service.radius.conftest import NAS_SECRET, PPPOE_USER, Seeded
@@ -131,3 +132,49 @@ def test_a_journaled_record_the_database_rejects_is_dead_lettered_not_blocking(
     assert "ForeignKeyViolation" in reason
     stored = [r["session_id"] for r in session_rows(url)]
     assert stored == ["dl-0", "dl-1", "dl-2", "dl-live"]
+
+
+def test_a_replay_cut_short_goes_on_after_the_committed_part(
+    seeded_url: tuple[str, Seeded], secret_box: SecretBox, tmp_path: Path
+) -> None:
+    """The database goes away part way through a replay: the next replay neither stores the
+    committed head again nor dead-letters its rejected record twice."""
+    url = seeded_url[0]
+    engine = make_engine(url, application_name="replay-resume")
+    dead = make_engine("postgresql://postgres@127.0.0.1:1/nowhere", application_name="dead")
+    live_sessions, dead_sessions = sessionmaker(engine), sessionmaker(dead)
+    calls = {"n": 0}
+
+    def sessions() -> Session:
+        calls["n"] += 1
+        return dead_sessions() if calls["n"] == 3 else live_sessions()
+
+    try:
+        with live_sessions() as session:
+            client = load_nas_clients(session, secret_box)[0]
+        now = datetime.now(UTC)
+        good = [
+            AccountingRecord(client.tenant_id, client.nas_id, StatusType.START, now, f"rs-{n}")
+            for n in range(3)
+        ]
+        orphan = AccountingRecord(client.tenant_id, uuid.uuid4(), StatusType.START, now, "rs-x")
+        journal = Journal(tmp_path / "acct.journal")
+        journal.append([good[0], orphan, good[1], good[2]])
+        server = RadiusAccountingServer(("127.0.0.1", 0), sessions, journal=journal, batch_size=1)
+        # In the writer thread's place (no event loop needed): rs-0 commits, rs-x is
+        # rejected, then the database is unreachable for rs-1.
+        first = server._store_durably([])
+        assert (first.outcomes, first.replayed, first.dead_lettered) == ([], 0, 1)
+        assert journal.pending
+        assert journal.replayed_upto == 2
+        second = server._store_durably([])
+        assert (second.replayed, second.dead_lettered) == (4, 0)
+        assert not journal.pending
+    finally:
+        engine.dispose()
+        dead.dispose()
+    assert [reason.split(":")[0] for reason, _r in journal.dead_letters()] == [
+        "ForeignKeyViolation"
+    ]
+    assert calls["n"] == 5  # rs-0, rs-x, (rs-1: down), rs-1, rs-2: the head was not redone
+    assert [r["session_id"] for r in session_rows(url)] == ["rs-0", "rs-1", "rs-2"]
