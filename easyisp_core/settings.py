@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # The portal's IPv4 address for the routers' redirect rule (NAT needs an address). Unset:
     # the portal URL's host when it is an address, else that name resolved at sync time.
     portal_address: str | None = None
+    # Size limit of the accounting journal (records kept while PostgreSQL is unreachable);
+    # when full the service stops acknowledging accounting rather than lose records.
+    acct_journal_max_mb: int = Field(default=512, gt=0)
 
     @property
     def embedded_pgdata(self) -> Path:

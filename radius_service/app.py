@@ -291,7 +291,10 @@ class SiteService:
             database.sessions,
             load_clients=load_clients,
             counters=self.counters,
-            journal=Journal(self.settings.data_dir / "radius" / "accounting.journal"),
+            journal=Journal(
+                self.settings.data_dir / "radius" / "accounting.journal",
+                max_bytes=self.settings.acct_journal_max_mb * 1024 * 1024,
+            ),
         )
         try:
             await server.start()

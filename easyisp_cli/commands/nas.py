@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from easyisp_cli.commands.nas_test import register_test
 from easyisp_cli.commands import nas_sync
+from easyisp_cli.commands.nas_test import register_test
 from easyisp_cli.context import CliContext
 from easyisp_core.repositories.nas import NasRepository
 from easyisp_core.repositories.tenants import TenantRepository

@@ -20,6 +20,10 @@ class Session(TenantScoped, Base):
         Index("ix_sessions_username", "username"),
         Index("ix_sessions_session_id", "session_id"),
         Index("ix_sessions_framed_ip", "framed_ip"),
+        # One row per (router, Acct-Session-Id, start): two accounting writers cannot both
+        # insert a session. A unique index on a partitioned table must hold the partition
+        # key, which started_at is.
+        Index("ux_sessions_identity", "nas_id", "session_id", "started_at", unique=True),
         # Open sessions per router: Accounting-On/Off and stale-session sweeps.
         Index(
             "ix_sessions_nas_id_open",

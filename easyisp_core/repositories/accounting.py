@@ -4,10 +4,12 @@ sessions table. The caller owns the transaction; rows come back as frozen datacl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, insert
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer
@@ -48,9 +50,24 @@ class NewSession:
     class_value: str | None
 
 
+# One advisory lock per (router, Acct-Session-Id), taken in the order given (the caller
+# sorts), so two writers never both decide "no such session yet" and insert it twice.
+_LOCK_SESSION_KEYS = text(
+    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k)"
+    " FROM unnest(:keys) WITH ORDINALITY AS t(k, n) ORDER BY n) AS locked"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+
+
 class AccountingRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def lock_session_keys(self, keys: Iterable[int]) -> None:
+        """Hold these session-identity locks until the transaction ends (the caller passes
+        them sorted, so two batches never wait for each other in a cycle)."""
+        ordered = list(keys)
+        if ordered:
+            self.session.execute(_LOCK_SESSION_KEYS, {"keys": ordered})
 
     def latest_session(self, nas_id: uuid.UUID, session_id: str) -> SessionRow | None:
         """The newest row for this router's Acct-Session-Id, locked for the update to come."""
@@ -72,7 +89,9 @@ class AccountingRepository:
 
     def insert(
         self, new: NewSession, customer_id: uuid.UUID | None, heard_at: datetime
-    ) -> SessionRow:
+    ) -> SessionRow | None:
+        """The new row; None when the same (router, session id, start) is already stored
+        (the unique key ux_sessions_identity: a second writer got there first)."""
         row = (
             self.session.execute(
                 insert(RadiusSession)
@@ -92,10 +111,11 @@ class AccountingRepository:
                     class_value=new.class_value,
                     last_update_at=heard_at,
                 )
+                .on_conflict_do_nothing(index_elements=["nas_id", "session_id", "started_at"])
                 .returning(RadiusSession.id, RadiusSession.started_at)
             )
-        ).one()
-        return SessionRow(row[0], row[1], None)
+        ).first()
+        return None if row is None else SessionRow(row[0], row[1], None)
 
     def advance(
         self,

@@ -102,9 +102,23 @@ class AccountingRecord:
 
 
 def store_records(session: Session, records: Iterable[AccountingRecord]) -> list[Outcome]:
-    """Apply records in order inside the caller's transaction; one outcome per record."""
+    """Apply records in order inside the caller's transaction; one outcome per record.
+
+    Another process may store the same records at the same time (two accounting servers
+    behind one router address, a replay racing a live write): the identity lock per session
+    makes the second writer find the first one's row instead of inserting its own."""
+    records = list(records)
     repository = AccountingRepository(session)
+    repository.lock_session_keys(
+        sorted({session_lock_key(r.nas_id, r.session_id) for r in records if r.session_id})
+    )
     return [_apply(repository, record) for record in records]
+
+
+def session_lock_key(nas_id: uuid.UUID, session_id: str) -> int:
+    """A stable signed 64-bit key for the advisory lock (same in every process)."""
+    digest = hashlib.blake2b(f"{nas_id}:{session_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _apply(repository: AccountingRepository, record: AccountingRecord) -> Outcome:
@@ -120,6 +134,9 @@ def _apply(repository: AccountingRepository, record: AccountingRecord) -> Outcom
         return Outcome.STOPPED if record.status is StatusType.STOP else Outcome.UPDATED
     customer_id = repository.customer_id(record.tenant_id, record.username)
     row = repository.insert(_new_session(record, started_at), customer_id, record.event_at)
+    if row is None:
+        # The unique key caught a row the lock did not cover (a writer without it).
+        return _apply(repository, record) if latest is None else Outcome.DUPLICATE
     if record.status is StatusType.START:
         return Outcome.STARTED
     _advance(repository, row, record)

@@ -35,7 +35,7 @@ from radius_service.radius.endpoint import (
     RequestKey,
     enlarge_receive_buffer,
 )
-from radius_service.radius.journal import Journal
+from radius_service.radius.journal import Journal, JournalFull
 from radius_service.radius.listener import (
     CLIENT_REFRESH_INTERVAL,
     UNKNOWN_REFRESH_GAP,
@@ -77,6 +77,22 @@ _STATUS_NUMBERS = {
 
 class DatabaseDown(Exception):
     """PostgreSQL could not be reached: journal the records instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The database refused this record for a reason other than being unreachable."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """What one trip to the writer thread did."""
+
+    outcomes: list[str | Rejected]
+    replayed: int = 0
+    dead_lettered: int = 0
 
 
 def acct_address(raw: str | None) -> Address | None:
@@ -205,6 +221,7 @@ class RadiusAccountingServer:
         self._replies = ReplyCache(_MAX_CACHED_REPLIES)
         self._unknown = UnknownSourceLog()
         self._closing = False
+        self._journal_full = False
 
     # --- lifetime ------------------------------------------------------------------------
 
@@ -352,20 +369,29 @@ class RadiusAccountingServer:
         records = [pending.record for pending in batch]
         try:
             try:
-                outcomes, replayed = await loop.run_in_executor(
-                    self._writer, self._store_durably, records
-                )
+                stored = await loop.run_in_executor(self._writer, self._store_durably, records)
+            except JournalFull as exc:
+                # No reply: the NAS retransmits, then fails over to its next server. Losing
+                # acknowledged records would be worse than not acknowledging.
+                self.count("journal_full", len(batch))
+                if not self._journal_full:
+                    self._journal_full = True
+                    log.critical("%s; NOT acknowledging accounting until PostgreSQL is back", exc)
+                return
             except Exception:
                 # No reply: the NAS retransmits and the record comes back.
                 self.count("error", len(batch))
                 log.exception("%d accounting records could not be stored", len(batch))
                 return
+            self._journal_full = False
             if batch:
                 self.count("batch")
-            if replayed:
-                self.count("replayed", replayed)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if outcome is None:
+            if stored.replayed:
+                self.count("replayed", stored.replayed)
+            if stored.dead_lettered:
+                self.count("dead_letter", stored.dead_lettered)
+            for pending, outcome in zip(batch, stored.outcomes, strict=True):
+                if isinstance(outcome, Rejected):
                     self.count("error")
                     continue
                 self.count(outcome)
@@ -378,41 +404,62 @@ class RadiusAccountingServer:
 
     # --- in the writer thread ------------------------------------------------------------
 
-    def _store_durably(self, records: list[AccountingRecord]) -> tuple[list[str | None], int]:
-        """Outcome per record (None: this one cannot be stored) and how many journaled
-        records were replayed first. Raises when neither the database nor a journal took it."""
+    def _store_durably(self, records: list[AccountingRecord]) -> _Stored:
+        """Outcome per record (Rejected: this one cannot be stored), after replaying the
+        journal. Raises when neither the database nor the journal took the records
+        (JournalFull when the journal is at its limit)."""
         journal = self.journal
+        if journal is None:
+            return _Stored(self._store(records))
         replayed = 0
-        if journal is not None and journal.pending:
-            backlog = journal.read()
-            try:
-                self._store(backlog)
-            except DatabaseDown:
-                journal.append(records)
-                return [JOURNALED] * len(records), 0
-            journal.clear()
-            replayed = len(backlog)
-            log.info("replayed %d journaled accounting records", replayed)
+        dead_before = journal.dead_lettered
         try:
-            return self._store(records), replayed
+            if journal.pending:
+                replayed = self._replay(journal)
+            outcomes = self._store(records) if records else []
         except DatabaseDown:
-            if journal is None:
-                raise
-            log.warning("database unreachable; journaling %d accounting records", len(records))
+            if records:
+                log.warning("database unreachable; journaling %d accounting records", len(records))
             journal.append(records)
-            return [JOURNALED] * len(records), replayed
+            outcomes = [JOURNALED] * len(records)
+        return _Stored(outcomes, replayed, journal.dead_lettered - dead_before)
 
-    def _store(self, records: Sequence[AccountingRecord]) -> list[str | None]:
+    def _replay(self, journal: Journal) -> int:
+        """Store the journal in order, a batch per transaction, then empty it; how many
+        records it held. DatabaseDown part way leaves the file whole; the next attempt goes on
+        after the committed part (a new process stores it again, which changes nothing)."""
+        backlog = journal.read()
+        first = journal.replayed_upto
+        for start in range(first, len(backlog), self._batch_size):
+            chunk = backlog[start : start + self._batch_size]
+            for record, outcome in zip(chunk, self._store(chunk), strict=True):
+                if isinstance(outcome, Rejected):
+                    # Not the connection: retrying will not help and must not block the
+                    # queue behind it. Set it aside with the reason for a person.
+                    journal.dead_letter(record, outcome.reason)
+                    log.error(
+                        "journaled accounting record for session %r rejected by the database"
+                        " (%s); moved to %s",
+                        record.session_id,
+                        outcome.reason,
+                        journal.dead_letter_path,
+                    )
+            journal.replayed_upto = start + len(chunk)
+        journal.clear()
+        log.info("replayed %d journaled accounting records", len(backlog) - first)
+        return len(backlog)  # counted once, when the whole journal is in
+
+    def _store(self, records: Sequence[AccountingRecord]) -> list[str | Rejected]:
         try:
             return [str(o) for o in self._transaction(records)]
         except DatabaseDown:
             raise
-        except Exception:
+        except Exception as exc:
             if len(records) == 1:
                 log.exception("accounting record for %s cannot be stored", records[0].session_id)
-                return [None]
+                return [Rejected(_reason(exc))]
         # One bad record must not sink its batch: store them one by one.
-        results: list[str | None] = []
+        results: list[str | Rejected] = []
         for record in records:
             results.extend(self._store([record]))
         return results
@@ -429,3 +476,10 @@ class RadiusAccountingServer:
     def _send(self, raw: bytes, destination: Address) -> None:
         if self._transport is not None:
             self._transport.sendto(raw, destination)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of the error, short enough for the dead-letter file."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return f"{type(orig or exc).__name__}: {text[0] if text else ''}"[:300]
