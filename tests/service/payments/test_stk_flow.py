@@ -1,0 +1,253 @@
+"""The STK flow through the real pieces: the Daraja simulator calls back to the site's real
+HTTP callback server, which credits through the database; pushes without a callback are
+settled by STK Push Query. The simulator's last-two-digits rule picks the customer's answer
+(docs/daraja-simulator.md): 01 cancels, 06 sends no callback, anything else pays."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from easyisp_core.crypto import SecretBox
+from easyisp_core.db.engine import make_engine, session_scope
+from easyisp_core.errors import ValidationFailed
+from easyisp_core.models.enums import HotspotPaymentStatus
+from easyisp_core.passwords import scram_verifier
+from easyisp_core.repositories.roles import RoleRepository
+from easyisp_core.rules.hotspot_login import LoginKind
+from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
+from radius_service.mpesa.stk_flow import PushRequest, StkFlow
+from radius_service.simulator.daraja.runner import DarajaSimulator
+from radius_service.simulator.daraja.state import (
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+    SimulatorConfig,
+)
+from tests.db.security_site import SERVICE_PASSWORD
+from tests.factories import make_customer, make_package, make_tenant
+from tests.service.payments.conftest import CallbackServer
+
+T = TypeVar("T")
+
+MAC = "AA:BB:CC:00:00:01"
+PAYS = "0712345600"
+CANCELS = "0712345601"
+NO_CALLBACK = "0712345606"
+
+
+@dataclass
+class Shop:
+    tenant_id: uuid.UUID
+    package_id: uuid.UUID
+    customer_id: uuid.UUID
+    box: SecretBox
+    admin: sessionmaker[Session]
+    service: sessionmaker[Session]
+    callbacks: CallbackServer
+    simulator: DarajaSimulator
+
+    def flow(self, **kwargs: Any) -> StkFlow:
+        return StkFlow(self.service, self.box, self.callbacks.base_url, **kwargs)
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.admin() as session:
+            return session.execute(text(sql), params).scalar()
+
+    def status(self, pending_id: uuid.UUID) -> HotspotPaymentStatus:
+        with session_scope(self.admin) as session:
+            found = purchase_status(session, self.tenant_id, pending_id)
+        assert found is not None
+        return found.status
+
+    def wait_status(self, pending_id: uuid.UUID, timeout: float = 30.0) -> HotspotPaymentStatus:
+        """Until the simulator's callback (or the query job) settled the push."""
+        deadline = time.monotonic() + timeout
+        while (status := self.status(pending_id)) is HotspotPaymentStatus.PENDING:
+            assert time.monotonic() < deadline, "the push was never settled"
+            time.sleep(0.05)
+        return status
+
+    def payments(self) -> int:
+        return int(
+            self.scalar("SELECT count(*) FROM payments WHERE customer_id = :c", c=self.customer_id)
+        )
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(make())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def shop(fresh_db_url: str, secret_box: SecretBox) -> Iterator[Shop]:
+    simulator = DarajaSimulator(SimulatorConfig(callback_delay=0.05)).start()
+    admin_engine = make_engine(fresh_db_url, application_name="stk-flow-admin")
+    admin = sessionmaker(admin_engine, expire_on_commit=False)
+    with session_scope(admin) as session:
+        tenant = make_tenant(session)
+        package = make_package(
+            session,
+            tenant,
+            name="Hotspot 1 day",
+            type="HOTSPOT",
+            price=Decimal("50"),
+            validity_value=1,
+            validity_unit="DAYS",
+        )
+        customer = make_customer(
+            session,
+            secret_box,
+            tenant,
+            connection_type="HOTSPOT",
+            package=package.name,
+            mac_address=MAC,
+            phone=PAYS,
+        )
+        create_payment_gateway(
+            session,
+            secret_box,
+            {
+                "tenant": tenant.name,
+                "name": "Hotspot paybill",
+                "provider": "MPESA_PAYBILL",
+                "purpose": "HOTSPOT",
+                "shortcode": SANDBOX_SHORTCODE,
+                "config": {
+                    "environment": "simulator",
+                    "base_url": simulator.url,
+                    "allowed_callback_ips": ["127.0.0.0/8"],
+                },
+                "credentials": {
+                    "consumer_key": "easyisp-sim-key",
+                    "consumer_secret": "easyisp-sim-secret",
+                    "passkey": SANDBOX_PASSKEY,
+                },
+            },
+        )
+        RoleRepository(session).enable_service_login(scram_verifier(SERVICE_PASSWORD))
+    service_url = admin_engine.url.set(username="easyisp_service", password=SERVICE_PASSWORD)
+    service_engine = make_engine(service_url, application_name="stk-flow", pool_size=5)
+    service = sessionmaker(service_engine, expire_on_commit=False)
+    callbacks = CallbackServer(service_engine)
+    callbacks.start()
+    try:
+        yield Shop(
+            tenant.id, package.id, customer.id, secret_box, admin, service, callbacks, simulator
+        )
+    finally:
+        callbacks.stop()
+        simulator.stop()
+        service_engine.dispose()
+        admin_engine.dispose()
+
+
+def _push(shop: Shop, phone: str, **flow_options: Any) -> uuid.UUID:
+    async def go() -> uuid.UUID:
+        flow = shop.flow(**flow_options)
+        try:
+            started = await flow.start_push(
+                PushRequest(shop.tenant_id, shop.package_id, phone, MAC, "10.5.50.20")
+            )
+        finally:
+            await flow.aclose()
+        return started.pending_id
+
+    return _run(go)
+
+
+def test_paid_push_credits_renews_and_logs_the_device_in_by_mac(shop: Shop) -> None:
+    before = datetime.now(UTC)
+    pending_id = _push(shop, "+254 712 345 600")
+
+    assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+    expires = shop.scalar("SELECT expires_at FROM customers WHERE id = :c", c=shop.customer_id)
+    assert expires > before + timedelta(hours=23)
+    row = shop.scalar(
+        "SELECT phone || ' ' || amount || ' ' || mac_address FROM pending_hotspot_payments"
+    )
+    assert row == "254712345600 50.00 aa:bb:cc:00:00:01"
+    with session_scope(shop.service) as session:
+        login = login_after_purchase(session, shop.box, shop.tenant_id, pending_id)
+    assert login is not None
+    assert (login.kind, login.username, login.password) == (LoginKind.MAC, MAC, "")
+
+
+def test_push_without_callback_is_settled_by_query_once(shop: Shop) -> None:
+    pending_id = _push(shop, NO_CALLBACK)
+
+    async def settle() -> list[int]:
+        flow = shop.flow(query_after=timedelta(0))
+        results = []
+        try:
+            # The simulator answers "being processed" until the customer has paid.
+            for _ in range(200):
+                results.append(await flow.settle_unanswered())
+                if sum(results):
+                    break
+                await asyncio.sleep(0.05)
+            # A second run finds nothing left to settle.
+            results.append(await flow.settle_unanswered())
+        finally:
+            await flow.aclose()
+        return results
+
+    results = _run(settle)
+    assert sum(results) == 1
+    assert results[-1] == 0
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+    checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+    assert shop.scalar("SELECT transaction_id FROM payments") == checkout.upper()
+
+
+def test_cancelled_push_leaves_no_payment(shop: Shop) -> None:
+    pending_id = _push(shop, CANCELS)
+
+    assert shop.wait_status(pending_id) is HotspotPaymentStatus.FAILED
+    assert shop.scalar("SELECT result_code FROM pending_hotspot_payments") == 1032
+    assert shop.payments() == 0
+    with session_scope(shop.service) as session:
+        assert login_after_purchase(session, shop.box, shop.tenant_id, pending_id) is None
+
+
+def test_bad_phone_is_refused_and_stores_nothing(shop: Shop) -> None:
+    with pytest.raises(ValidationFailed):
+        _push(shop, "0201234567")
+    assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
+    async def go() -> uuid.UUID:
+        flow = shop.flow()
+        try:
+            started = await flow.start_push(
+                PushRequest(shop.tenant_id, shop.package_id, "0712345699", "AA:BB:CC:00:00:99")
+            )
+        finally:
+            await flow.aclose()
+        return started.pending_id
+
+    pending_id = _run(go)
+    # Nobody to credit: the money waits in suspense for staff, never lost.
+    deadline = time.monotonic() + 30
+    while shop.scalar("SELECT count(*) FROM mpesa_suspense") == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert shop.status(pending_id) is HotspotPaymentStatus.PENDING
+    assert shop.payments() == 0
+
+
+def test_simulator_is_reachable(shop: Shop) -> None:
+    assert httpx.get(f"{shop.simulator.url}/simulator/scenario").status_code == 200
