@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     vpn_interface: str = "wg-easyisp"
     # Where the site service answers HTTP: M-Pesa callbacks and /health ("off" to disable).
     http_addr: str = "0.0.0.0:8080"
+    # The site's address as Daraja reaches it (https://pay.example.co.ke): STK pushes name
+    # {public_url}/pay/<token>/stk as their CallBackURL. Unset: http://<http_addr>.
+    public_url: str | None = None
     # How often the service polls each router's API (an offline router shows within a minute).
     router_poll_seconds: float = 20.0
 

@@ -90,7 +90,7 @@ class StkFlow:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        box: SecretBox,
+        box: SecretBox | Callable[[], SecretBox],
         callback_base_url: str,
         *,
         counters: Counter[str] | None = None,
@@ -99,13 +99,18 @@ class StkFlow:
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.sessions = sessions
-        self.box = box
+        # A callable is asked on first use (the service loads its site key lazily).
+        self._box = box
         self.callback_base_url = callback_base_url.rstrip("/")
         self.counters = counters if counters is not None else Counter()
         self.pending_ttl = pending_ttl
         self.query_after = query_after
         self.clock = clock
         self._clients: dict[tuple[str, str], DarajaClient] = {}
+
+    @property
+    def box(self) -> SecretBox:
+        return self._box if isinstance(self._box, SecretBox) else self._box()
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

@@ -28,6 +28,8 @@ from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.rules.hotspot_login import LoginKind
 from easyisp_core.services.gateways import create_payment_gateway
 from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
+from radius_service.http.callbacks import CallbackEndpoints, build_app
+from radius_service.http.server import HttpServer
 from radius_service.mpesa.stk_flow import PushRequest, StkFlow
 from radius_service.simulator.daraja.runner import DarajaSimulator
 from radius_service.simulator.daraja.state import (
@@ -38,6 +40,7 @@ from radius_service.simulator.daraja.state import (
 from tests.db.security_site import SERVICE_PASSWORD
 from tests.factories import make_customer, make_package, make_tenant
 from tests.service.payments.conftest import CallbackServer
+from tests.service.payments.payloads import stk_success
 
 T = TypeVar("T")
 
@@ -251,3 +254,107 @@ def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
 
 def test_simulator_is_reachable(shop: Shop) -> None:
     assert httpx.get(f"{shop.simulator.url}/simulator/scenario").status_code == 200
+
+
+class ConfirmingServer(CallbackServer):
+    """The callback server as the site service builds it: success callbacks of a gateway
+    that asks for it are confirmed with STK Push Query before they are credited."""
+
+    def __init__(self, shop: Shop) -> None:
+        super().__init__(shop.callbacks.engine)
+        self.flow = StkFlow(shop.service, shop.box, "http://unused")
+        endpoints = CallbackEndpoints(
+            self.sessions, self.counters, confirm=self.flow.confirm_callback
+        )
+        self.server = HttpServer(build_app(endpoints), ("127.0.0.1", 0))
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.flow.aclose(), self.loop).result(30)
+        super().stop()
+
+
+def _wait_outcome(shop: Shop, result_code: int) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        outcome = shop.scalar(
+            "SELECT outcome FROM mpesa_callbacks WHERE result_code = :r AND duplicate_of IS NULL",
+            r=result_code,
+        )
+        if outcome not in (None, "PENDING"):
+            return str(outcome)
+        assert time.monotonic() < deadline, "the callback was never processed"
+        time.sleep(0.05)
+
+
+def test_confirmation_keeps_a_success_that_daraja_denies_for_review(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text(
+                "UPDATE payment_gateways SET config = config || "
+                "'{\"confirm_stk_with_query\": true}'::jsonb"
+            )
+        )
+    token = shop.scalar("SELECT callback_token FROM payment_gateways")
+    server = ConfirmingServer(shop)
+    server.start()
+    try:
+        # The customer cancels; then a forged success for the same push arrives. Without the
+        # confirmation a success after a failure credits (money taken is never lost).
+        httpx.post(f"{shop.simulator.url}/simulator/scenario", json={"scenario": "cancelled"})
+
+        async def go() -> uuid.UUID:
+            flow = StkFlow(shop.service, shop.box, server.base_url)
+            try:
+                started = await flow.start_push(
+                    PushRequest(shop.tenant_id, shop.package_id, PAYS, MAC)
+                )
+            finally:
+                await flow.aclose()
+            return started.pending_id
+
+        pending_id = _run(go)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.FAILED
+        checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+        merchant = shop.scalar("SELECT merchant_request_id FROM pending_hotspot_payments")
+        forged = stk_success(
+            checkout, amount=50, receipt="QWE1234567", phone=254712345600, merchant=merchant
+        )
+        reply = httpx.post(f"{server.base_url}/pay/{token}/stk", json=forged)
+        assert reply.status_code == 200
+
+        assert _wait_outcome(shop, 0) == "REVIEW"
+        reason = shop.scalar("SELECT review_reason FROM mpesa_callbacks WHERE result_code = 0")
+        assert reason.startswith("STK Push Query says 1032")
+        assert shop.payments() == 0
+    finally:
+        server.stop()
+
+
+def test_confirmation_lets_a_real_success_through(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text(
+                "UPDATE payment_gateways SET config = config || "
+                "'{\"confirm_stk_with_query\": true}'::jsonb"
+            )
+        )
+    server = ConfirmingServer(shop)
+    server.start()
+    try:
+
+        async def go() -> uuid.UUID:
+            flow = StkFlow(shop.service, shop.box, server.base_url)
+            try:
+                started = await flow.start_push(
+                    PushRequest(shop.tenant_id, shop.package_id, PAYS, MAC)
+                )
+            finally:
+                await flow.aclose()
+            return started.pending_id
+
+        pending_id = _run(go)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+        assert _wait_outcome(shop, 0) == "APPLIED"
+        assert shop.payments() == 1
+    finally:
+        server.stop()
