@@ -37,14 +37,17 @@ from radius_service.simulator.daraja.state import (
     SANDBOX_SHORTCODE,
     SimulatorConfig,
 )
+from radius_service.simulator.nas import NasSimulator
 from tests.db.security_site import SERVICE_PASSWORD
-from tests.factories import make_customer, make_package, make_tenant
+from tests.factories import make_customer, make_nas, make_package, make_tenant
 from tests.service.payments.conftest import CallbackServer
 from tests.service.payments.payloads import stk_success
+from tests.service.radius.conftest import ServerThread as RadiusServerThread
 
 T = TypeVar("T")
 
 MAC = "AA:BB:CC:00:00:01"
+NAS_SECRET = "stk-nas-secret-0123456789"
 PAYS = "0712345600"
 CANCELS = "0712345601"
 NO_CALLBACK = "0712345606"
@@ -138,6 +141,7 @@ def shop(fresh_db_url: str, secret_box: SecretBox) -> Iterator[Shop]:
                 },
             },
         )
+        make_nas(session, secret_box, tenant, ip_address="127.0.0.1", secret=NAS_SECRET)
         RoleRepository(session).enable_service_login(scram_verifier(SERVICE_PASSWORD))
     service_url = admin_engine.url.set(username="easyisp_service", password=SERVICE_PASSWORD)
     service_engine = make_engine(service_url, application_name="stk-flow", pool_size=5)
@@ -358,3 +362,34 @@ def test_confirmation_lets_a_real_success_through(shop: Shop) -> None:
         assert shop.payments() == 1
     finally:
         server.stop()
+
+
+def test_paid_push_lets_the_expired_device_log_in_with_the_new_session_timeout(
+    shop: Shop, fresh_db_url: str
+) -> None:
+    """Portal purchase end to end: the subscriber's package has run out, so the router's
+    MAC login is refused; after the push is paid the next Access-Request is accepted with a
+    day's Session-Timeout."""
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text("UPDATE customers SET expires_at = now() - interval '1 hour' WHERE id = :c"),
+            {"c": shop.customer_id},
+        )
+    radius = RadiusServerThread(fresh_db_url, shop.box)
+    address = radius.start()
+    try:
+        nas = NasSimulator(address, NAS_SECRET.encode(), timeout=3.0)
+        nas.calling_station_id = MAC
+        refused = nas.login(MAC, "", method="mac")
+        assert refused is not None
+        assert not refused.accepted
+
+        pending_id = _push(shop, PAYS)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+
+        accepted = nas.login(MAC, "", method="mac")
+        assert accepted is not None
+        assert accepted.accepted, accepted.attributes
+        assert 23 * 3600 < accepted.first("Session-Timeout") <= 24 * 3600
+    finally:
+        radius.stop()
