@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from easyisp_core.models import (
     Package,
     PaymentGateway,
     PendingHotspotPayment,
+    Tenant,
 )
 from easyisp_core.models.enums import (
     ConnectionType,
@@ -68,6 +70,10 @@ class HotspotPurchaseRepository:
 
     def gateway(self, gateway_id: uuid.UUID) -> PaymentGateway | None:
         return self.session.get(PaymentGateway, gateway_id)
+
+    def tenant_config(self, tenant_id: uuid.UUID) -> dict[str, Any]:
+        value = self.session.scalar(select(Tenant.config).where(Tenant.id == tenant_id))
+        return dict(value or {})
 
     def credentials(self, gateway_id: uuid.UUID) -> bytes | None:
         """The gateway's encrypted credentials (a deferred column, read only when needed)."""
@@ -137,9 +143,12 @@ class HotspotPurchaseRepository:
             )
         )
 
-    def unanswered(self, pushed_before: datetime, limit: int) -> list[UnansweredPush]:
-        """Pushes still PENDING, started before `pushed_before`, for which no STK callback of
-        any result was stored (those are settled by the callback path)."""
+    def unanswered(
+        self, pushed_before: datetime, pushed_after: datetime, limit: int
+    ) -> list[UnansweredPush]:
+        """Pushes never answered (PENDING, or EXPIRED while nobody answered) started between
+        `pushed_after` and `pushed_before`, for which no STK callback of any result was
+        stored (those are settled by the callback path)."""
         has_callback = exists().where(
             and_(
                 MpesaCallback.kind == MpesaCallbackKind.STK,
@@ -154,8 +163,11 @@ class HotspotPurchaseRepository:
                 PendingHotspotPayment.checkout_request_id,
             )
             .where(
-                PendingHotspotPayment.status == HotspotPaymentStatus.PENDING,
+                PendingHotspotPayment.status.in_(
+                    [HotspotPaymentStatus.PENDING, HotspotPaymentStatus.EXPIRED]
+                ),
                 PendingHotspotPayment.created_at < pushed_before,
+                PendingHotspotPayment.created_at > pushed_after,
                 ~has_callback,
             )
             .order_by(PendingHotspotPayment.created_at)

@@ -18,9 +18,6 @@ class MpesaGatewayConfig(_Strict):
     environment: Literal["sandbox", "production", "simulator"] = "sandbox"
     # Overrides the environment's Daraja address; required for "simulator".
     base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
-    # Ask STK Push Query before crediting a success callback (off by default: the callback
-    # already has to match a push of ours on an unguessable URL; see docs/mpesa-stk-flow.md).
-    confirm_stk_with_query: bool = False
     # Till number for Buy Goods; the STK party B differs from the shortcode then.
     till_number: str | None = Field(default=None, pattern=r"^\d{5,7}$")
     account_reference_prefix: str = Field(default="", max_length=12)

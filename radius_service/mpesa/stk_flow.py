@@ -25,6 +25,7 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.models.enums import GatewayPurpose, MpesaCallbackKind, MpesaCallbackOutcome
 from easyisp_core.repositories.hotspot_purchases import HotspotPurchaseRepository
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository
+from easyisp_core.schemas.tenant_config import TenantConfig
 from easyisp_core.services.stk_purchase import (
     GatewaySettings,
     PushPlan,
@@ -45,6 +46,9 @@ T = TypeVar("T")
 DEFAULT_PENDING_TTL = timedelta(minutes=3)
 # Ask STK Push Query about a push that got no callback this long after it was sent.
 DEFAULT_QUERY_AFTER = timedelta(seconds=60)
+# Pushes older than this are no longer queried (Daraja keeps answering "being processed"
+# for pushes it lost; the reconciliation import finds any money among them).
+QUERY_WINDOW = timedelta(hours=1)
 QUERY_BATCH = 50
 
 
@@ -189,9 +193,11 @@ class StkFlow:
         sent, and settle the final answers through the callback path. Pushes still waiting
         for the customer, and Daraja errors, are left for the next run. Returns how many
         were settled."""
-        cutoff = self.clock() - self.query_after
+        now = self.clock()
         pushes = await self._in_transaction(
-            lambda session: HotspotPurchaseRepository(session).unanswered(cutoff, QUERY_BATCH)
+            lambda session: HotspotPurchaseRepository(session).unanswered(
+                now - self.query_after, now - QUERY_WINDOW, QUERY_BATCH
+            )
         )
         settled = 0
         for push in pushes:
@@ -240,7 +246,8 @@ class StkFlow:
         return 1
 
     async def confirm_callback(self, callback_id: int) -> bool:
-        """Before a stored STK success is credited: when its gateway asks for confirmation,
+        """Before a stored STK success is credited: when its tenant asks for confirmation
+        (tenant config mpesa.confirm_with_query),
         ask STK Push Query. True = go on and process it. A query that says it failed keeps
         the callback for review (no credit). When Daraja cannot say (still processing, an
         outage) it is processed all the same: it already matched a push of ours, and money
@@ -298,10 +305,13 @@ def _confirmation_target(
         or row.external_id is None
     ):
         return None
-    settings = gateway_settings(session, box, callbacks.gateway(row.gateway_id))
-    if not settings.config.confirm_stk_with_query:
+    repo = HotspotPurchaseRepository(session)
+    if row.tenant_id is None:
         return None
-    return settings, row.external_id
+    config = TenantConfig.model_validate(repo.tenant_config(row.tenant_id))
+    if not config.mpesa.confirm_with_query:
+        return None
+    return gateway_settings(session, box, callbacks.gateway(row.gateway_id)), row.external_id
 
 
 def _result_code(raw: str | None) -> int:

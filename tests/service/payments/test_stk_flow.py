@@ -262,7 +262,7 @@ def test_simulator_is_reachable(shop: Shop) -> None:
 
 class ConfirmingServer(CallbackServer):
     """The callback server as the site service builds it: success callbacks of a gateway
-    that asks for it are confirmed with STK Push Query before they are credited."""
+    whose tenant asks for it are confirmed with STK Push Query before they are credited."""
 
     def __init__(self, shop: Shop) -> None:
         super().__init__(shop.callbacks.engine)
@@ -294,8 +294,8 @@ def test_confirmation_keeps_a_success_that_daraja_denies_for_review(shop: Shop) 
     with session_scope(shop.admin) as session:
         session.execute(
             text(
-                "UPDATE payment_gateways SET config = config || "
-                "'{\"confirm_stk_with_query\": true}'::jsonb"
+                "UPDATE tenants SET config = jsonb_set(config, '{mpesa}', "
+                "'{\"confirm_with_query\": true}'::jsonb)"
             )
         )
     token = shop.scalar("SELECT callback_token FROM payment_gateways")
@@ -338,8 +338,8 @@ def test_confirmation_lets_a_real_success_through(shop: Shop) -> None:
     with session_scope(shop.admin) as session:
         session.execute(
             text(
-                "UPDATE payment_gateways SET config = config || "
-                "'{\"confirm_stk_with_query\": true}'::jsonb"
+                "UPDATE tenants SET config = jsonb_set(config, '{mpesa}', "
+                "'{\"confirm_with_query\": true}'::jsonb)"
             )
         )
     server = ConfirmingServer(shop)
