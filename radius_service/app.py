@@ -23,6 +23,7 @@ from easyisp_core.settings import Settings
 from radius_service.commands.runner import DEFAULT_POLL_INTERVAL as DEFAULT_COMMAND_POLL
 from radius_service.commands.runner import SessionControl
 from radius_service.http.callbacks import CallbackEndpoints, build_app
+from radius_service.http.portal.endpoints import PortalEndpoints
 from radius_service.http.server import HttpServer, http_address
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
@@ -286,7 +287,12 @@ class SiteService:
             return None
         confirm = self.stk_flow.confirm_callback if self.stk_flow else None
         endpoints = CallbackEndpoints(database.sessions, self.counters, confirm=confirm)
-        server = HttpServer(build_app(endpoints), self.http_addr)
+        portal = (
+            PortalEndpoints(database.sessions, self.stk_flow.box_source, self.stk_flow).routes()
+            if self.stk_flow
+            else []
+        )
+        server = HttpServer(build_app(endpoints, portal), self.http_addr)
         try:
             await server.start()
         except OSError as exc:

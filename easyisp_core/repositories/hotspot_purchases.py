@@ -16,6 +16,7 @@ from easyisp_core.models import (
     Customer,
     MpesaCallback,
     Package,
+    Payment,
     PaymentGateway,
     PendingHotspotPayment,
     Tenant,
@@ -26,6 +27,9 @@ from easyisp_core.models.enums import (
     HotspotPaymentStatus,
     MpesaCallbackKind,
     PackageType,
+    PaymentMethod,
+    PaymentStatus,
+    TenantStatus,
 )
 
 
@@ -185,3 +189,27 @@ class HotspotPurchaseRepository:
             ).where(Customer.id == customer_id)
         ).one_or_none()
         return (row.username, row.password_enc, row.mac) if row else None
+
+    def portal_tenant(self, name: str) -> tuple[uuid.UUID, str, dict[str, Any]] | None:
+        """(id, display name, config) of a tenant whose hotspot portal may sell."""
+        row = self.session.execute(
+            select(Tenant.id, Tenant.display_name, Tenant.config).where(
+                Tenant.name == name,
+                Tenant.status.in_([TenantStatus.ACTIVE, TenantStatus.TRIAL]),
+            )
+        ).one_or_none()
+        return (row.id, row.display_name, dict(row.config or {})) if row else None
+
+    def paid_customer(
+        self, tenant_id: uuid.UUID, receipt: str, since: datetime
+    ) -> uuid.UUID | None:
+        """The customer a completed M-Pesa payment with this receipt credited, if recent."""
+        return self.session.scalar(
+            select(Payment.customer_id).where(
+                Payment.tenant_id == tenant_id,
+                Payment.transaction_id == receipt,
+                Payment.method == PaymentMethod.MPESA,
+                Payment.status == PaymentStatus.COMPLETED,
+                Payment.paid_at >= since,
+            )
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,16 +25,19 @@ from easyisp_core.models.enums import (
     MpesaCallbackKind,
     MpesaCallbackOutcome,
 )
-from easyisp_core.repositories.hotspot_purchases import HotspotPurchaseRepository
+from easyisp_core.repositories.hotspot_purchases import HotspotPurchaseRepository, PackageOffer
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository, NewCallback
 from easyisp_core.rules.hotspot_login import HotspotLogin, hotspot_login
 from easyisp_core.rules.phones import normalize_ke_phone
 from easyisp_core.rules.radius_auth import normalize_mac
 from easyisp_core.schemas.gateway_config import MpesaCredentials, MpesaGatewayConfig
+from easyisp_core.schemas.tenant_config import BrandingSettings, TenantConfig
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from easyisp_core.services.gateways import PAYMENT_CREDENTIALS
 from easyisp_core.services.mpesa_callbacks import Processed, process
 
+# "I have already paid" finds payments this recent only.
+RECEIPT_LOGIN_WINDOW = timedelta(days=7)
 # Where the query-settled "callback" came from, for whoever reviews the raw store.
 QUERY_SOURCE_NOTE = "settled by STK Push Query (no callback arrived)"
 
@@ -253,10 +256,63 @@ def login_after_purchase(
         return None
     if pending.status is not HotspotPaymentStatus.COMPLETED:
         return None
-    account = HotspotPurchaseRepository(session).customer_login(pending.customer_id)
+    device_mac = str(pending.mac_address) if pending.mac_address else None
+    return _login(session, box, pending.customer_id, device_mac)
+
+
+def login_by_receipt(
+    session: Session,
+    box: SecretBox,
+    tenant_id: uuid.UUID,
+    receipt: str,
+    device_mac: str | None,
+    now: datetime,
+) -> HotspotLogin | None:
+    """ "I have already paid": the login of the account a recent M-Pesa payment with this
+    receipt credited (whatever route reported it). None when no such payment is found."""
+    code = "".join(receipt.split()).upper()
+    if not code.isalnum() or not 8 <= len(code) <= 64:
+        return None
+    repo = HotspotPurchaseRepository(session)
+    customer_id = repo.paid_customer(tenant_id, code, now - RECEIPT_LOGIN_WINDOW)
+    if customer_id is None:
+        return None
+    return _login(session, box, customer_id, device_mac)
+
+
+def _login(
+    session: Session, box: SecretBox, customer_id: uuid.UUID, device_mac: str | None
+) -> HotspotLogin | None:
+    account = HotspotPurchaseRepository(session).customer_login(customer_id)
     if account is None:
         return None
     username, password_enc, bound_mac = account
     password = box.decrypt(password_enc, CUSTOMER_PASSWORD) if password_enc else None
-    device_mac = str(pending.mac_address) if pending.mac_address else None
     return hotspot_login(username, password, bound_mac, device_mac)
+
+
+@dataclass(frozen=True)
+class PortalShop:
+    tenant_id: uuid.UUID
+    display_name: str
+    branding: BrandingSettings
+    packages: list[PackageOffer]
+
+
+def portal_shop(session: Session, tenant_name: str) -> PortalShop | None:
+    """What the captive portal shows for a tenant: branding and hotspot packages."""
+    repo = HotspotPurchaseRepository(session)
+    tenant = repo.portal_tenant(tenant_name)
+    if tenant is None:
+        return None
+    tenant_id, display_name, raw_config = tenant
+    try:
+        branding = TenantConfig.model_validate(raw_config).branding
+    except ValueError:
+        branding = BrandingSettings()
+    return PortalShop(
+        tenant_id=tenant_id,
+        display_name=branding.display_name or display_name,
+        branding=branding,
+        packages=repo.hotspot_packages(tenant_id),
+    )

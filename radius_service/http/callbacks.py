@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from easyisp_core.models.enums import MpesaCallbackKind, MpesaCallbackOutcome
 from easyisp_core.schemas.mpesa import C2B_CONFIRMATION_ACK, STK_ACK
@@ -184,5 +184,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_unparsed": value}
 
 
-def build_app(endpoints: CallbackEndpoints) -> Starlette:
-    return Starlette(routes=endpoints.routes())
+def build_app(endpoints: CallbackEndpoints, extra: Sequence[BaseRoute] = ()) -> Starlette:
+    """The site's HTTP app: the callback endpoints, plus `extra` (the captive portal)."""
+    return Starlette(routes=[*endpoints.routes(), *extra])

@@ -113,6 +113,10 @@ class StkFlow:
         self._clients: dict[tuple[str, str], DarajaClient] = {}
 
     @property
+    def box_source(self) -> SecretBox | Callable[[], SecretBox]:
+        return self._box
+
+    @property
     def box(self) -> SecretBox:
         return self._box if isinstance(self._box, SecretBox) else self._box()
 
