@@ -75,6 +75,7 @@ class PurchaseStatus:
     result_code: int | None
     result_description: str | None
     paid: bool
+    amount: Decimal
 
 
 def gateway_settings(
@@ -243,6 +244,7 @@ def purchase_status(
         result_code=pending.result_code,
         result_description=pending.result_description,
         paid=pending.payment_id is not None,
+        amount=Decimal(pending.amount),
     )
 
 

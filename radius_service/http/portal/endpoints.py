@@ -16,8 +16,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
@@ -127,8 +128,14 @@ class PortalEndpoints:
         pending = _uuid(request.path_params["pending"])
         if found is None or pending is None:
             return HTMLResponse(not_found_page(ctx), status_code=404)
-        status_url = f"/portal/{ctx.tenant}/status/{pending}?lang={ctx.lang}&mac={ctx.mac}"
-        message = texts(ctx.lang)["waiting"].format(amount="")
+        tenant_id = found.tenant_id
+        state = await self._in_transaction(
+            lambda session: purchase_status(session, tenant_id, pending)
+        )
+        if state is None:
+            return HTMLResponse(not_found_page(ctx), status_code=404)
+        status_url = f"/portal/{ctx.tenant}/status/{pending}?{urlencode({'lang': ctx.lang})}"
+        message = _status_body(state, None, ctx.lang)["message"]
         return HTMLResponse(wait_page(ctx, found, status_url, message))
 
     async def status(self, request: Request) -> Response:
@@ -184,7 +191,7 @@ class PortalEndpoints:
 def _status_body(state: PurchaseStatus, login: HotspotLogin | None, lang: str) -> dict[str, Any]:
     t = texts(lang)
     if state.status is HotspotPaymentStatus.PENDING:
-        return {"state": "waiting", "message": t["waiting"].format(amount="")}
+        return {"state": "waiting", "message": t["waiting"].format(amount=_kes(state.amount))}
     if state.status is HotspotPaymentStatus.COMPLETED:
         if login is None:
             return {"state": "paid", "message": t["paid_no_login"]}
@@ -199,6 +206,10 @@ def _status_body(state: PurchaseStatus, login: HotspotLogin | None, lang: str) -
         return {"state": "cancelled", "message": t["cancelled"]}
     reason = state.result_description or str(state.result_code)
     return {"state": "failed", "message": t["failed"].format(reason=reason)}
+
+
+def _kes(amount: Decimal) -> str:
+    return f"KES {amount:,.0f}"
 
 
 async def _form(request: Request) -> dict[str, str]:

@@ -66,7 +66,8 @@ class PortalContext:
 
 
 CSS = """
-*{box-sizing:border-box}body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#222;
+*{box-sizing:border-box}[hidden]{display:none!important}
+body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#222;
 background:#f4f5f4}header{background:var(--brand);color:#fff;padding:12px 16px;display:flex;
 justify-content:space-between;align-items:center}header h1{font-size:1.15rem;margin:0}
 header a{color:#fff;font-size:.9rem;margin-left:8px}main{max-width:480px;margin:0 auto;
@@ -78,7 +79,7 @@ input[type=tel],input[type=text]{width:100%;font-size:1.05rem;padding:10px;borde
 #999;border-radius:6px}button,.button{display:block;width:100%;margin-top:12px;padding:12px;
 font-size:1.05rem;border:0;border-radius:6px;background:var(--brand);color:#fff;
 text-align:center;text-decoration:none}.secondary{background:#555}.error{background:#fde8e8;
-color:#8a1c1c;padding:10px;border-radius:6px}.status{font-size:1.1rem;padding:12px;
+color:#8a1c1c;padding:10px;border-radius:6px}.status{margin:0;font-size:1.1rem;padding:12px;
 border-radius:6px;background:#eef6f1}.status.cancelled,.status.timeout,.status.failed{
 background:#fde8e8}footer{text-align:center;font-size:.85rem;color:#555;padding:8px}
 """
