@@ -208,6 +208,8 @@ def _apply_stk(
                 "the STK push names no customer",
             )
         )  # fmt: skip
+        # Paid all the same: the portal stops waiting and says so (no payment row yet).
+        pendings.mark(pending.id, HotspotPaymentStatus.COMPLETED, 0, stk.result_desc)
         return Processed(Outcome.SUSPENSE, "the STK push names no customer"), None
     # Receipt first, then the customer: the lock order credit_receipt() relies on.
     ReceiptRepository(session).lock(stk.receipt)

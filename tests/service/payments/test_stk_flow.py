@@ -252,8 +252,11 @@ def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
     while shop.scalar("SELECT count(*) FROM mpesa_suspense") == 0:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert shop.status(pending_id) is HotspotPaymentStatus.PENDING
+    # Paid (the portal says so), but no payment until staff assign the money.
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
     assert shop.payments() == 0
+    with session_scope(shop.service) as session:
+        assert login_after_purchase(session, shop.box, shop.tenant_id, pending_id) is None
 
 
 def test_simulator_is_reachable(shop: Shop) -> None:

@@ -64,3 +64,24 @@ def test_phone_buys_a_package_and_is_logged_in_at_the_router(portal: Portal) -> 
             browser.close()
     assert posted == [{"username": MAC, "password": "", "dst": ""}]
     assert portal.scalar("SELECT status FROM pending_hotspot_payments") == "COMPLETED"
+
+
+def test_a_cancelled_payment_offers_a_retry_in_swahili(portal: Portal) -> None:
+    from playwright.sync_api import sync_playwright
+
+    query = urlencode({"mac": MAC, "ip": "10.5.50.20", "login": ROUTER_LOGIN, "lang": "sw"})
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+            page.goto(f"{portal.url}?{query}")
+            page.fill("#phone", "0712345601")  # the simulator: the customer cancels
+            page.click("#pay")
+            page.wait_for_selector("#retry:not([hidden])", timeout=30_000)
+            assert page.inner_text("#status") == "Umeghairi malipo."
+            page.screenshot(path=SHOTS / "portal-cancelled-sw.png", full_page=True)
+            page.click("#retry")
+            page.wait_for_selector("#phone")
+        finally:
+            browser.close()
+    assert portal.scalar("SELECT count(*) FROM payments") == 0
