@@ -41,7 +41,7 @@ from radius_service.simulator.nas import NasSimulator
 from tests.db.security_site import SERVICE_PASSWORD
 from tests.factories import make_customer, make_nas, make_package, make_tenant
 from tests.service.payments.conftest import CallbackServer
-from tests.service.payments.payloads import stk_success
+from tests.service.payments.payloads import c2b, stk_success
 from tests.service.radius.conftest import ServerThread as RadiusServerThread
 
 T = TypeVar("T")
@@ -218,6 +218,20 @@ def test_push_without_callback_is_settled_by_query_once(shop: Shop) -> None:
     checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
     assert shop.scalar("SELECT transaction_id FROM payments") == checkout.upper()
 
+    # The same payment's C2B confirmation brings the real receipt: adopted, not credited.
+    token = shop.scalar("SELECT callback_token FROM payment_gateways")
+    username = shop.scalar("SELECT username FROM customers WHERE id = :c", c=shop.customer_id)
+    balance = shop.scalar("SELECT wallet_balance FROM customers WHERE id = :c", c=shop.customer_id)
+    confirmation = c2b("QRC1234567", amount="50", account=username, shortcode=SANDBOX_SHORTCODE)
+    reply = httpx.post(f"{shop.callbacks.base_url}/pay/{token}/c2b/confirmation", json=confirmation)
+    assert reply.status_code == 200
+    shop_outcome = _wait_kind_outcome(shop, "C2B_CONFIRMATION")
+    assert shop_outcome == "IGNORED"
+    assert shop.payments() == 1
+    assert shop.scalar("SELECT transaction_id FROM payments") == "QRC1234567"
+    after = shop.scalar("SELECT wallet_balance FROM customers WHERE id = :c", c=shop.customer_id)
+    assert after == balance
+
 
 def test_cancelled_push_leaves_no_payment(shop: Shop) -> None:
     pending_id = _push(shop, CANCELS)
@@ -278,6 +292,16 @@ class ConfirmingServer(CallbackServer):
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.flow.aclose(), self.loop).result(30)
         super().stop()
+
+
+def _wait_kind_outcome(shop: Shop, kind: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        outcome = shop.scalar("SELECT outcome FROM mpesa_callbacks WHERE kind = :k", k=kind)
+        if outcome not in (None, "PENDING"):
+            return str(outcome)
+        assert time.monotonic() < deadline, "the callback was never processed"
+        time.sleep(0.05)
 
 
 def _wait_outcome(shop: Shop, result_code: int) -> str:
