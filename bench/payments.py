@@ -8,8 +8,8 @@ many customers as callbacks, starts the real HTTP endpoints (uvicorn on 127.0.0.
 posts, from `concurrency` clients at once, one STK success per customer (each credits and
 renews) and the same number of C2B confirmations by account number. It prints the rate at
 which callbacks were acknowledged and the rate at which they were fully applied (payment,
-wallet credit, renewal, re-authorisation queued). The re-authorisation latency (callback to
-the subscriber's next Access-Request) is measured when the CoA/Disconnect worker exists.
+wallet credit, renewal, re-authorisation queued), then the time from a success callback to
+the subscriber being re-authorised (bench/reauthorisation.py; `--reauth 0` skips it).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.orm import sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import reauthorisation
 from easyisp_core.crypto import SecretBox, new_site_key
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.models import PendingHotspotPayment
@@ -101,6 +102,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--callbacks", type=int, default=200, help="STK results (and as many C2B)")
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--reauth", type=int, default=50, help="online subscribers for the latency (0: skip)"
+    )
     args = parser.parse_args()
     with pg.test_server() as admin_url:
         name = pg.create_migrated_database(admin_url, "easyisp_bench_payments")
@@ -140,12 +144,19 @@ def main() -> int:
             engine.dispose()
         finally:
             pg.drop_database(admin_url, name)
+        reauth_ok = True
+        if args.reauth:
+            name = pg.create_migrated_database(admin_url, "easyisp_bench_reauth")
+            try:
+                reauth_ok = reauthorisation.report(pg.database_url(admin_url, name), args.reauth)
+            finally:
+                pg.drop_database(admin_url, name)
     total = len(requests)
     print(f"{total} callbacks ({args.callbacks} STK + {args.callbacks} C2B), "
           f"{args.concurrency} concurrent clients")  # fmt: skip
     print(f"acknowledged: {total / acked:.0f} callbacks/s ({acked:.2f} s)")
     print(f"applied:      {total / done:.0f} callbacks/s ({done:.2f} s, {applied} applied)")
-    return 0 if applied == total else 1
+    return 0 if applied == total and reauth_ok else 1
 
 
 if __name__ == "__main__":

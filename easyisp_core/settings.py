@@ -44,13 +44,16 @@ class Settings(BaseSettings):
     vpn_interface: str = "wg-easyisp"
     # Where the site service answers HTTP: M-Pesa callbacks and /health ("off" to disable).
     http_addr: str = "0.0.0.0:8080"
+    # The site's address as Daraja reaches it (https://pay.example.co.ke): STK pushes name
+    # {public_url}/pay/<token>/stk as their CallBackURL. Unset: http://<http_addr>.
+    public_url: str | None = None
     # How often the service polls each router's API (an offline router shows within a minute).
     router_poll_seconds: float = 20.0
     # RADIUS auth worker processes sharing the port (default: one per CPU; 1 = in-process).
     radius_workers: int | None = Field(default=None, ge=1)
     # The payment portal expired subscribers are redirected to and hotspot users may reach
-    # before paying (router sync puts it in the walled garden). Unset: http://<vpn endpoint
-    # host>/pay, the site's public address.
+    # before paying (router sync puts its host in the walled garden). Unset: <public_url>/portal,
+    # else http://<vpn endpoint host>/portal.
     portal_url: str | None = None
     # The portal's IPv4 address for the routers' redirect rule (NAT needs an address). Unset:
     # the portal URL's host when it is an address, else that name resolved at sync time.
@@ -71,7 +74,9 @@ class Settings(BaseSettings):
     def resolved_portal_url(self) -> str | None:
         if self.portal_url:
             return self.portal_url
-        return f"http://{self.vpn_endpoint_host}/pay" if self.vpn_endpoint_host else None
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/portal"
+        return f"http://{self.vpn_endpoint_host}/portal" if self.vpn_endpoint_host else None
 
     @property
     def wireguard_dir(self) -> Path:

@@ -23,6 +23,7 @@ from easyisp_core.settings import Settings
 from radius_service.commands.runner import DEFAULT_POLL_INTERVAL as DEFAULT_COMMAND_POLL
 from radius_service.commands.runner import SessionControl
 from radius_service.http.callbacks import CallbackEndpoints, build_app
+from radius_service.http.portal.endpoints import PortalEndpoints
 from radius_service.http.server import HttpServer, http_address
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
@@ -31,6 +32,8 @@ from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION
 from radius_service.jobs.partitions import PartitionJob
 from radius_service.jobs.payments import PaymentUpkeepJob
 from radius_service.jobs.router_health import RouterHealthJob
+from radius_service.jobs.stk_query import StkQueryJob
+from radius_service.mpesa.stk_flow import StkFlow
 from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
@@ -86,6 +89,7 @@ class SiteService:
         self.session_control: SessionControl | None = None
         self.http_addr = http_addr
         self.http: HttpServer | None = None
+        self.stk_flow: StkFlow | None = None
         # The running listener (its bound address is in .address), once started.
         self.radius_auth: RadiusAuthServer | None = None
         self.radius_acct: RadiusAccountingServer | None = None
@@ -154,10 +158,17 @@ class SiteService:
             self.counters,
             interval=self.settings.router_poll_seconds,
         )
+        self.stk_flow = StkFlow(
+            database.sessions,
+            functools.cache(lambda: self._secret_box or _site_secret_box(self.settings)),
+            self._public_url(),
+            counters=self.counters,
+        )
         jobs: list[Job] = [
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
             PaymentUpkeepJob(database.sessions, self.counters),
+            StkQueryJob(self.stk_flow),
             health,
         ]
         if self.settings.vpn_endpoint_host:
@@ -193,6 +204,7 @@ class SiteService:
                 await asyncio.to_thread(self.subscriber_cache.stop)
             await _finish(tasks)
             await health.aclose()
+            await self.stk_flow.aclose()
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
                 await heartbeat.remove()
@@ -310,13 +322,26 @@ class SiteService:
         self.radius_acct = server
         return server
 
+    def _public_url(self) -> str:
+        """Where Daraja calls back: EASYISP_PUBLIC_URL, else this service's HTTP address."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        host, port = self.http_addr or ("127.0.0.1", 8080)
+        wildcard = host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
+        return f"http://{'127.0.0.1' if wildcard else host}:{port}"
+
     async def _start_http(self, database: Database) -> HttpServer | None:
         """Bind the HTTP side (M-Pesa callbacks); a busy port is counted, not fatal."""
         if self.http_addr is None:
             return None
-        server = HttpServer(
-            build_app(CallbackEndpoints(database.sessions, self.counters)), self.http_addr
+        confirm = self.stk_flow.confirm_callback if self.stk_flow else None
+        endpoints = CallbackEndpoints(database.sessions, self.counters, confirm=confirm)
+        portal = (
+            PortalEndpoints(database.sessions, self.stk_flow.box_source, self.stk_flow).routes()
+            if self.stk_flow
+            else []
         )
+        server = HttpServer(build_app(endpoints, portal), self.http_addr)
         try:
             await server.start()
         except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -34,6 +35,22 @@ def ensure_environment(extras: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
         _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     _run(PYTHON, "-m", "pip", "install", "--quiet", "--editable", f".[{extras}]")
+
+
+def ensure_browser() -> None:
+    """The captive portal is tested in Debian's headless Chromium. Install it when this is a
+    Debian-like machine we administer; otherwise the browser tests report themselves skipped."""
+    if shutil.which("chromium") or os.name == "nt" or not shutil.which("apt-get"):
+        return
+    if os.geteuid() != 0:
+        print("chromium is not installed: the captive-portal browser tests will be skipped")
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    print("+", " ".join(cmd), flush=True)
+    if subprocess.run(cmd, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
+        subprocess.run(cmd, env=env, check=False)
 
 
 def run_checks(pytest_args: list[str]) -> int:
@@ -78,6 +95,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.action == "test":
         ensure_environment("all,test")
+        ensure_browser()
         return run_checks(args.pytest_args)
     ensure_environment("desktop")
     return _run(BIN / "easyisp", "console", "--demo", *args.console_args, check=False)

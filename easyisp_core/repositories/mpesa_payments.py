@@ -95,6 +95,33 @@ class ReceiptRepository:
     def payment_id(self, receipt: str) -> uuid.UUID | None:
         return self.session.scalar(select(Payment.id).where(Payment.transaction_id == receipt))
 
+    def adopt_query_settled(
+        self, customer_id: uuid.UUID, amount: Decimal, receipt: str, since: datetime
+    ) -> uuid.UUID | None:
+        """Give the oldest recent payment of this customer and amount that an STK Push
+        Query settled (transaction id = the CheckoutRequestID, "WS_CO_…") its real receipt."""
+        candidate = (
+            select(Payment.id)
+            .where(
+                Payment.customer_id == customer_id,
+                Payment.amount == amount,
+                Payment.method == PaymentMethod.MPESA,
+                Payment.status == PaymentStatus.COMPLETED,
+                Payment.transaction_id.like("WS\\_CO\\_%"),
+                Payment.paid_at >= since,
+            )
+            .order_by(Payment.paid_at)
+            .limit(1)
+            .with_for_update()
+            .scalar_subquery()
+        )
+        return self.session.scalar(
+            update(Payment)
+            .where(Payment.id == candidate)
+            .values(transaction_id=receipt)
+            .returning(Payment.id)
+        )
+
     def completed_mpesa(
         self, tenant_id: uuid.UUID, since: datetime, until: datetime
     ) -> list[tuple[str, Decimal, datetime | None]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -14,7 +14,10 @@ class _Strict(BaseModel):
 
 
 class MpesaGatewayConfig(_Strict):
-    environment: Literal["sandbox", "production"] = "sandbox"
+    # "simulator" is the project's Daraja double (easyisp simulate mpesa) at `base_url`.
+    environment: Literal["sandbox", "production", "simulator"] = "sandbox"
+    # Overrides the environment's Daraja address; required for "simulator".
+    base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     # Till number for Buy Goods; the STK party B differs from the shortcode then.
     till_number: str | None = Field(default=None, pattern=r"^\d{5,7}$")
     account_reference_prefix: str = Field(default="", max_length=12)
@@ -30,6 +33,12 @@ class MpesaGatewayConfig(_Strict):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an IP address or network") from exc
         return [entry.strip() for entry in value]
+
+    @model_validator(mode="after")
+    def _simulator_address(self) -> MpesaGatewayConfig:
+        if self.environment == "simulator" and self.base_url is None:
+            raise ValueError("the simulator environment needs base_url")
+        return self
 
 
 class MpesaCredentials(_Strict):

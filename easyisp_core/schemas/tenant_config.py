@@ -19,8 +19,11 @@ class SmsSettings(_Strict):
 
 
 class MpesaSettings(_Strict):
-    # Whether a callback is confirmed with STK Push Query before crediting (Payments issue).
-    confirm_with_query: bool = True
+    # Whether an STK success callback is confirmed with STK Push Query before crediting.
+    # Off: the callback must already match a push of ours (CheckoutRequestID, amount, phone)
+    # on the gateway's unguessable URL, and a query per payment would put the customer's wait
+    # on Daraja's query endpoint (docs/mpesa-stk-flow.md).
+    confirm_with_query: bool = False
     stk_timeout_seconds: int = Field(default=60, ge=15, le=600)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,6 +48,8 @@ from easyisp_core.services.mpesa_credit import credit_receipt
 log = logging.getLogger(__name__)
 
 Outcome = MpesaCallbackOutcome
+# How long after a query-settled STK payment its C2B confirmation is matched to it.
+QUERY_SETTLED_WINDOW = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,8 @@ def _apply_stk(
                 "the STK push names no customer",
             )
         )  # fmt: skip
+        # Paid all the same: the portal stops waiting and says so (no payment row yet).
+        pendings.mark(pending.id, HotspotPaymentStatus.COMPLETED, 0, stk.result_desc)
         return Processed(Outcome.SUSPENSE, "the STK push names no customer"), None
     # Receipt first, then the customer: the lock order credit_receipt() relies on.
     ReceiptRepository(session).lock(stk.receipt)
@@ -269,6 +273,10 @@ def _apply_c2b(
             )
         )  # fmt: skip
         return Processed(Outcome.SUSPENSE, reason), None
+    adopted = _adopt_query_settled(session, customer_id, c2b, now)
+    if adopted is not None:
+        reason = f"receipt {c2b.receipt} is the STK push already settled by STK Push Query"
+        return Processed(Outcome.IGNORED, reason), adopted
     credit = credit_receipt(
         session,
         customer_id=customer_id,
@@ -282,6 +290,22 @@ def _apply_c2b(
             credit.payment_id
         )
     return Processed(Outcome.APPLIED), credit.payment_id
+
+
+def _adopt_query_settled(
+    session: Session, customer_id: Any, c2b: C2BNotification, now: datetime
+) -> Any:
+    """A paybill STK payment is also reported by C2B. When the push was settled by STK Push
+    Query (no receipt then: the payment's transaction id is the CheckoutRequestID), this
+    confirmation's receipt is that payment's: give it the real receipt instead of crediting
+    the money twice. The payment id, or None."""
+    receipts = ReceiptRepository(session)
+    receipts.lock(c2b.receipt)
+    if receipts.payment_id(c2b.receipt) is not None:
+        return None  # credited already: credit_receipt() returns that payment
+    return receipts.adopt_query_settled(
+        customer_id, c2b.trans_amount, c2b.receipt, now - QUERY_SETTLED_WINDOW
+    )
 
 
 def _suspense_values(

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from easyisp_core.models.enums import MpesaCallbackKind, MpesaCallbackOutcome
 from easyisp_core.schemas.mpesa import C2B_CONFIRMATION_ACK, STK_ACK
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 # Daraja's bodies are a few hundred bytes; anything far larger is not from Daraja.
 MAX_BODY_BYTES = 64 * 1024
 Clock = Callable[[], datetime]
+Confirm = Callable[[int], Awaitable[bool]]
 PROCESS_ATTEMPTS = 3
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 
@@ -64,10 +65,13 @@ class CallbackEndpoints:
         sessions: sessionmaker[Session],
         counters: Counter[str],
         clock: Clock = _utc_now,
+        confirm: Confirm | None = None,
     ) -> None:
         self.sessions = sessions
         self.counters = counters
         self.clock = clock
+        # StkFlow.confirm_callback: False keeps a success callback from being credited.
+        self.confirm = confirm
 
     def routes(self) -> list[Route]:
         return [
@@ -124,6 +128,8 @@ class CallbackEndpoints:
         return stored
 
     async def _process_in_thread(self, callback_id: int) -> None:
+        if self.confirm is not None and not await self.confirm(callback_id):
+            return
         for attempt in range(1, PROCESS_ATTEMPTS + 1):
             try:
                 await asyncio.to_thread(self._in_transaction, process, callback_id)
@@ -178,5 +184,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_unparsed": value}
 
 
-def build_app(endpoints: CallbackEndpoints) -> Starlette:
-    return Starlette(routes=endpoints.routes())
+def build_app(endpoints: CallbackEndpoints, extra: Sequence[BaseRoute] = ()) -> Starlette:
+    """The site's HTTP app: the callback endpoints, plus `extra` (the captive portal)."""
+    return Starlette(routes=[*endpoints.routes(), *extra])

@@ -29,7 +29,7 @@ def test_the_site_service_serves_http_and_closes_it_on_stop(
         secret_box=secret_box,
     )
 
-    async def scenario() -> tuple[int, str]:
+    async def scenario() -> tuple[int, str, str]:
         running = asyncio.create_task(service.run())
         await asyncio.wait_for(service.started.wait(), 30)
         assert service.http is not None
@@ -37,12 +37,15 @@ def test_the_site_service_serves_http_and_closes_it_on_stop(
         host, port = service.http.address
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://{host}:{port}/health")
+            # The captive portal is served by the same app (no such tenant here).
+            portal = await client.get(f"http://{host}:{port}/portal/nobody")
         await asyncio.wait_for(service.stop(), 30)
         await running
-        return health.status_code, f"http://{host}:{port}/health"
+        return health.status_code, portal.text, f"http://{host}:{port}/health"
 
-    status, url = asyncio.run(scenario())
+    status, portal_page, url = asyncio.run(scenario())
     assert status == 200
+    assert "page was not found" in portal_page
     try:
         httpx.get(url, timeout=2)
         raise AssertionError("the HTTP port still answers after stop")

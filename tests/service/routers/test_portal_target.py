@@ -17,7 +17,7 @@ def settings(**values: object) -> Settings:
 
 def test_the_portal_defaults_to_the_sites_public_address() -> None:
     configured = settings(vpn_endpoint_host="203.0.113.10")
-    assert configured.resolved_portal_url == "http://203.0.113.10/pay"
+    assert configured.resolved_portal_url == "http://203.0.113.10/portal"
     assert portal_target(configured) == PortalTarget("203.0.113.10", "203.0.113.10")
 
 

@@ -1,0 +1,1 @@
+"""Benchmark scripts (run them directly: .venv/bin/python bench/<name>.py)."""

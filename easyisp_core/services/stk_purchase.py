@@ -1,0 +1,320 @@
+"""Buying a hotspot package by STK push, the database side: plan a push (gateway, package,
+device account, normalised phone), record the pending request Daraja accepted, settle an
+unanswered push from STK Push Query through the callback path, and tell the portal where a
+purchase stands and which login the router should get.
+
+Daraja itself is called by radius_service.mpesa.stk_flow; nothing here touches the network."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from easyisp_core.crypto import SecretBox
+from easyisp_core.errors import ValidationFailed
+from easyisp_core.models import PaymentGateway, PendingHotspotPayment
+from easyisp_core.models.enums import (
+    GatewayPurpose,
+    HotspotPaymentStatus,
+    MpesaCallbackKind,
+    MpesaCallbackOutcome,
+)
+from easyisp_core.repositories.hotspot_purchases import HotspotPurchaseRepository, PackageOffer
+from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository, NewCallback
+from easyisp_core.rules.hotspot_login import HotspotLogin, hotspot_login
+from easyisp_core.rules.phones import normalize_ke_phone
+from easyisp_core.rules.radius_auth import normalize_mac
+from easyisp_core.schemas.gateway_config import MpesaCredentials, MpesaGatewayConfig
+from easyisp_core.schemas.tenant_config import BrandingSettings, TenantConfig
+from easyisp_core.services.customers import CUSTOMER_PASSWORD
+from easyisp_core.services.gateways import PAYMENT_CREDENTIALS
+from easyisp_core.services.mpesa_callbacks import Processed, process
+
+# "I have already paid" finds payments this recent only.
+RECEIPT_LOGIN_WINDOW = timedelta(days=7)
+# Where the query-settled "callback" came from, for whoever reviews the raw store.
+QUERY_SOURCE_NOTE = "settled by STK Push Query (no callback arrived)"
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What calling Daraja for one gateway needs (credentials decrypted)."""
+
+    gateway_id: uuid.UUID
+    shortcode: str
+    config: MpesaGatewayConfig
+    credentials: MpesaCredentials
+    callback_token: str
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    tenant_id: uuid.UUID
+    gateway: GatewaySettings
+    package_id: uuid.UUID
+    package_name: str
+    amount: Decimal
+    phone: str
+    mac_address: str | None
+    ip_address: str | None
+    nas_id: uuid.UUID | None
+    # None when no hotspot account matches the device: the money then goes to suspense.
+    customer_id: uuid.UUID | None
+    account_reference: str
+
+
+@dataclass(frozen=True)
+class PurchaseStatus:
+    status: HotspotPaymentStatus
+    result_code: int | None
+    result_description: str | None
+    paid: bool
+    amount: Decimal
+
+
+def gateway_settings(
+    session: Session, box: SecretBox, gateway: PaymentGateway | None
+) -> GatewaySettings:
+    sealed = HotspotPurchaseRepository(session).credentials(gateway.id) if gateway else None
+    if gateway is None or sealed is None or gateway.callback_token is None:
+        raise ValidationFailed({"gateway": "M-Pesa payments are not set up for this network"})
+    credentials = MpesaCredentials.model_validate(
+        json.loads(box.decrypt(sealed, PAYMENT_CREDENTIALS))
+    )
+    return GatewaySettings(
+        gateway_id=gateway.id,
+        shortcode=gateway.shortcode,
+        config=MpesaGatewayConfig.model_validate(gateway.config),
+        credentials=credentials,
+        callback_token=gateway.callback_token,
+    )
+
+
+def plan_push(
+    session: Session,
+    box: SecretBox,
+    *,
+    tenant_id: uuid.UUID,
+    package_id: uuid.UUID,
+    phone: str,
+    mac_address: str | None = None,
+    ip_address: str | None = None,
+    nas_id: uuid.UUID | None = None,
+    purpose: GatewayPurpose = GatewayPurpose.HOTSPOT,
+) -> PushPlan:
+    """Everything an STK push for this purchase needs; ValidationFailed (nothing changed)
+    for a number that is not a Kenyan mobile, an unknown package or no gateway."""
+    try:
+        msisdn = normalize_ke_phone(phone)
+    except ValueError as exc:
+        raise ValidationFailed({"phone": str(exc)}) from exc
+    repo = HotspotPurchaseRepository(session)
+    package = repo.hotspot_package(tenant_id, package_id)
+    if package is None:
+        raise ValidationFailed({"package": "no such hotspot package"})
+    settings = gateway_settings(session, box, repo.gateway_for(tenant_id, purpose))
+    mac = normalize_mac(mac_address)
+    account = repo.device_account(tenant_id, mac, [msisdn])
+    prefix = settings.config.account_reference_prefix
+    reference = (prefix + (account.username if account else msisdn))[:12]
+    return PushPlan(
+        tenant_id=tenant_id,
+        gateway=settings,
+        package_id=package.id,
+        package_name=package.name,
+        amount=package.price,
+        phone=msisdn,
+        mac_address=mac,
+        ip_address=ip_address or None,
+        nas_id=nas_id,
+        customer_id=account.customer_id if account else None,
+        account_reference=reference,
+    )
+
+
+def record_push(
+    session: Session,
+    plan: PushPlan,
+    *,
+    checkout_request_id: str,
+    merchant_request_id: str | None,
+    expires_at: datetime,
+) -> uuid.UUID:
+    """The pending request the callback (or the query job) settles. Written only after
+    Daraja accepted the push: a refused push leaves nothing behind."""
+    return HotspotPurchaseRepository(session).add_pending(
+        PendingHotspotPayment(
+            tenant_id=plan.tenant_id,
+            checkout_request_id=checkout_request_id,
+            merchant_request_id=merchant_request_id or None,
+            phone=plan.phone,
+            amount=plan.amount,
+            package_id=plan.package_id,
+            nas_id=plan.nas_id,
+            mac_address=plan.mac_address,
+            ip_address=plan.ip_address,
+            customer_id=plan.customer_id,
+            expires_at=expires_at,
+        )
+    )
+
+
+def settle_from_query(
+    session: Session,
+    *,
+    gateway_id: uuid.UUID,
+    checkout_request_id: str,
+    result_code: int,
+    result_desc: str,
+    merchant_request_id: str | None,
+    now: datetime,
+) -> Processed | None:
+    """Settle a push whose callback never came from STK Push Query's final answer, through
+    the callback path: a callback body is written into the raw store as the first delivery
+    of this CheckoutRequestID and processed like any other, so it credits at most once.
+
+    The query answer carries no receipt, so a success is credited under the
+    CheckoutRequestID as the payment's transaction id; a real callback arriving later is a
+    copy with different content and is kept for review, never credited again.
+    None when a callback was stored meanwhile (it settles the push itself)."""
+    repo = HotspotPurchaseRepository(session)
+    pending = repo.pending_by_checkout(checkout_request_id)
+    gateway = repo.gateway(gateway_id)
+    if pending is None or gateway is None or pending.tenant_id != gateway.tenant_id:
+        raise ValueError(f"no STK push {checkout_request_id} through gateway {gateway_id}")
+    body = _callback_body(pending, result_code, result_desc, merchant_request_id)
+    callbacks = MpesaCallbackRepository(session)
+    stored = callbacks.insert_first(
+        NewCallback(
+            tenant_id=gateway.tenant_id,
+            gateway_id=gateway.id,
+            kind=MpesaCallbackKind.STK,
+            external_id=checkout_request_id,
+            result_code=result_code,
+            trusted=True,
+            source_address=None,
+            body=body,
+            outcome=MpesaCallbackOutcome.PENDING,
+        )
+    )
+    if stored is None:
+        return None
+    return process(session, stored, now)
+
+
+def _callback_body(
+    pending: PendingHotspotPayment,
+    result_code: int,
+    result_desc: str,
+    merchant_request_id: str | None,
+) -> dict[str, Any]:
+    callback: dict[str, Any] = {
+        "MerchantRequestID": merchant_request_id or pending.merchant_request_id or "",
+        "CheckoutRequestID": pending.checkout_request_id,
+        "ResultCode": result_code,
+        "ResultDesc": result_desc,
+        "_easyisp": QUERY_SOURCE_NOTE,
+    }
+    if result_code == 0:
+        amount = Decimal(pending.amount)
+        callback["CallbackMetadata"] = {
+            "Item": [
+                {"Name": "Amount", "Value": str(amount)},
+                {"Name": "MpesaReceiptNumber", "Value": pending.checkout_request_id},
+                {"Name": "PhoneNumber", "Value": int(pending.phone)},
+            ]
+        }
+    return {"Body": {"stkCallback": callback}}
+
+
+def purchase_status(
+    session: Session, tenant_id: uuid.UUID, pending_id: uuid.UUID
+) -> PurchaseStatus | None:
+    pending = HotspotPurchaseRepository(session).pending(pending_id)
+    if pending is None or pending.tenant_id != tenant_id:
+        return None
+    return PurchaseStatus(
+        status=pending.status,
+        result_code=pending.result_code,
+        result_description=pending.result_description,
+        paid=pending.payment_id is not None,
+        amount=Decimal(pending.amount),
+    )
+
+
+def login_after_purchase(
+    session: Session, box: SecretBox, tenant_id: uuid.UUID, pending_id: uuid.UUID
+) -> HotspotLogin | None:
+    """The login the router should get once the purchase is paid: MAC login when the device
+    is the account's bound device, else the account's credentials (rules.hotspot_login)."""
+    pending = HotspotPurchaseRepository(session).pending(pending_id)
+    if pending is None or pending.tenant_id != tenant_id or pending.customer_id is None:
+        return None
+    if pending.status is not HotspotPaymentStatus.COMPLETED:
+        return None
+    device_mac = str(pending.mac_address) if pending.mac_address else None
+    return _login(session, box, pending.customer_id, device_mac)
+
+
+def login_by_receipt(
+    session: Session,
+    box: SecretBox,
+    tenant_id: uuid.UUID,
+    receipt: str,
+    device_mac: str | None,
+    now: datetime,
+) -> HotspotLogin | None:
+    """ "I have already paid": the login of the account a recent M-Pesa payment with this
+    receipt credited (whatever route reported it). None when no such payment is found."""
+    code = "".join(receipt.split()).upper()
+    if not code.isalnum() or not 8 <= len(code) <= 64:
+        return None
+    repo = HotspotPurchaseRepository(session)
+    customer_id = repo.paid_customer(tenant_id, code, now - RECEIPT_LOGIN_WINDOW)
+    if customer_id is None:
+        return None
+    return _login(session, box, customer_id, device_mac)
+
+
+def _login(
+    session: Session, box: SecretBox, customer_id: uuid.UUID, device_mac: str | None
+) -> HotspotLogin | None:
+    account = HotspotPurchaseRepository(session).customer_login(customer_id)
+    if account is None:
+        return None
+    username, password_enc, bound_mac = account
+    password = box.decrypt(password_enc, CUSTOMER_PASSWORD) if password_enc else None
+    return hotspot_login(username, password, bound_mac, device_mac)
+
+
+@dataclass(frozen=True)
+class PortalShop:
+    tenant_id: uuid.UUID
+    display_name: str
+    branding: BrandingSettings
+    packages: list[PackageOffer]
+
+
+def portal_shop(session: Session, tenant_name: str) -> PortalShop | None:
+    """What the captive portal shows for a tenant: branding and hotspot packages."""
+    repo = HotspotPurchaseRepository(session)
+    tenant = repo.portal_tenant(tenant_name)
+    if tenant is None:
+        return None
+    tenant_id, display_name, raw_config = tenant
+    try:
+        branding = TenantConfig.model_validate(raw_config).branding
+    except ValueError:
+        branding = BrandingSettings()
+    return PortalShop(
+        tenant_id=tenant_id,
+        display_name=branding.display_name or display_name,
+        branding=branding,
+        packages=repo.hotspot_packages(tenant_id),
+    )

@@ -1,0 +1,72 @@
+"""The portal's words in English and Swahili. Keys are the same in both languages."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "sw")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Buy internet",
+        "choose": "Choose a package",
+        "phone": "M-Pesa phone number",
+        "phone_hint": "e.g. 0712 345 678",
+        "pay": "Pay with M-Pesa",
+        "voucher_title": "Have a voucher?",
+        "voucher": "Voucher code",
+        "connect": "Connect",
+        "paid_title": "I have already paid",
+        "receipt": "M-Pesa code (e.g. QGH7XXXXXX)",
+        "find": "Find my payment",
+        "waiting": "Check your phone and enter your M-Pesa PIN to pay {amount}.",
+        "paid": "Payment received. Connecting you…",
+        "paid_no_login": "Payment received. Ask us for your login.",
+        "cancelled": "You cancelled the payment.",
+        "timeout": "The payment request timed out.",
+        "failed": "The payment did not go through: {reason}",
+        "retry": "Try again",
+        "not_found": "We could not find that M-Pesa code.",
+        "no_gateway": "M-Pesa payments are not available here right now.",
+        "daraja_down": "M-Pesa is not answering. Please try again in a minute.",
+        "bad_phone": "Enter a Safaricom number like 0712 345 678.",
+        "bad_package": "Choose a package.",
+        "help": "Help",
+        "no_packages": "No packages are on sale right now.",
+        "unknown_network": "This network's page was not found.",
+    },
+    "sw": {
+        "title": "Nunua intaneti",
+        "choose": "Chagua kifurushi",
+        "phone": "Nambari ya simu ya M-Pesa",
+        "phone_hint": "mf. 0712 345 678",
+        "pay": "Lipa kwa M-Pesa",
+        "voucher_title": "Una vocha?",
+        "voucher": "Nambari ya vocha",
+        "connect": "Unganisha",
+        "paid_title": "Nimeshalipa",
+        "receipt": "Msimbo wa M-Pesa (mf. QGH7XXXXXX)",
+        "find": "Tafuta malipo yangu",
+        "waiting": "Angalia simu yako na uweke PIN ya M-Pesa kulipa {amount}.",
+        "paid": "Malipo yamepokelewa. Tunakuunganisha…",
+        "paid_no_login": "Malipo yamepokelewa. Tuulize maelezo ya kuingia.",
+        "cancelled": "Umeghairi malipo.",
+        "timeout": "Ombi la malipo limepitwa na muda.",
+        "failed": "Malipo hayakufaulu: {reason}",
+        "retry": "Jaribu tena",
+        "not_found": "Hatukupata msimbo huo wa M-Pesa.",
+        "no_gateway": "Malipo ya M-Pesa hayapatikani hapa kwa sasa.",
+        "daraja_down": "M-Pesa haijibu. Tafadhali jaribu tena baada ya dakika moja.",
+        "bad_phone": "Weka nambari ya Safaricom kama 0712 345 678.",
+        "bad_package": "Chagua kifurushi.",
+        "help": "Msaada",
+        "no_packages": "Hakuna vifurushi vinavyouzwa kwa sasa.",
+        "unknown_network": "Ukurasa wa mtandao huu haukupatikana.",
+    },
+}
+
+
+def language(raw: str | None) -> str:
+    return raw if raw in LANGUAGES else "en"
+
+
+def texts(lang: str) -> dict[str, str]:
+    return TEXTS[language(lang)]

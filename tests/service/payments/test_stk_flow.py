@@ -1,0 +1,422 @@
+"""The STK flow through the real pieces: the Daraja simulator calls back to the site's real
+HTTP callback server, which credits through the database; pushes without a callback are
+settled by STK Push Query. The simulator's last-two-digits rule picks the customer's answer
+(docs/daraja-simulator.md): 01 cancels, 06 sends no callback, anything else pays."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from easyisp_core.crypto import SecretBox
+from easyisp_core.db.engine import make_engine, session_scope
+from easyisp_core.errors import ValidationFailed
+from easyisp_core.models.enums import HotspotPaymentStatus
+from easyisp_core.passwords import scram_verifier
+from easyisp_core.repositories.roles import RoleRepository
+from easyisp_core.rules.hotspot_login import LoginKind
+from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
+from radius_service.http.callbacks import CallbackEndpoints, build_app
+from radius_service.http.server import HttpServer
+from radius_service.mpesa.stk_flow import PushRequest, StkFlow
+from radius_service.simulator.daraja.runner import DarajaSimulator
+from radius_service.simulator.daraja.state import (
+    SANDBOX_PASSKEY,
+    SANDBOX_SHORTCODE,
+    SimulatorConfig,
+)
+from radius_service.simulator.nas import NasSimulator
+from tests.db.security_site import SERVICE_PASSWORD
+from tests.factories import make_customer, make_nas, make_package, make_tenant
+from tests.service.payments.conftest import CallbackServer
+from tests.service.payments.payloads import c2b, stk_success
+from tests.service.radius.conftest import ServerThread as RadiusServerThread
+
+T = TypeVar("T")
+
+MAC = "AA:BB:CC:00:00:01"
+NAS_SECRET = "stk-nas-secret-0123456789"
+PAYS = "0712345600"
+CANCELS = "0712345601"
+NO_CALLBACK = "0712345606"
+
+
+@dataclass
+class Shop:
+    tenant_id: uuid.UUID
+    package_id: uuid.UUID
+    customer_id: uuid.UUID
+    box: SecretBox
+    admin: sessionmaker[Session]
+    service: sessionmaker[Session]
+    callbacks: CallbackServer
+    simulator: DarajaSimulator
+
+    def flow(self, **kwargs: Any) -> StkFlow:
+        return StkFlow(self.service, self.box, self.callbacks.base_url, **kwargs)
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.admin() as session:
+            return session.execute(text(sql), params).scalar()
+
+    def status(self, pending_id: uuid.UUID) -> HotspotPaymentStatus:
+        with session_scope(self.admin) as session:
+            found = purchase_status(session, self.tenant_id, pending_id)
+        assert found is not None
+        return found.status
+
+    def wait_status(self, pending_id: uuid.UUID, timeout: float = 30.0) -> HotspotPaymentStatus:
+        """Until the simulator's callback (or the query job) settled the push."""
+        deadline = time.monotonic() + timeout
+        while (status := self.status(pending_id)) is HotspotPaymentStatus.PENDING:
+            assert time.monotonic() < deadline, "the push was never settled"
+            time.sleep(0.05)
+        return status
+
+    def payments(self) -> int:
+        return int(
+            self.scalar("SELECT count(*) FROM payments WHERE customer_id = :c", c=self.customer_id)
+        )
+
+
+def _run(make: Callable[[], Awaitable[T]]) -> T:
+    return asyncio.run(make())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def shop(fresh_db_url: str, secret_box: SecretBox) -> Iterator[Shop]:
+    simulator = DarajaSimulator(SimulatorConfig(callback_delay=0.05)).start()
+    admin_engine = make_engine(fresh_db_url, application_name="stk-flow-admin")
+    admin = sessionmaker(admin_engine, expire_on_commit=False)
+    with session_scope(admin) as session:
+        tenant = make_tenant(session)
+        package = make_package(
+            session,
+            tenant,
+            name="Hotspot 1 day",
+            type="HOTSPOT",
+            price=Decimal("50"),
+            validity_value=1,
+            validity_unit="DAYS",
+        )
+        customer = make_customer(
+            session,
+            secret_box,
+            tenant,
+            connection_type="HOTSPOT",
+            package=package.name,
+            mac_address=MAC,
+            phone=PAYS,
+        )
+        create_payment_gateway(
+            session,
+            secret_box,
+            {
+                "tenant": tenant.name,
+                "name": "Hotspot paybill",
+                "provider": "MPESA_PAYBILL",
+                "purpose": "HOTSPOT",
+                "shortcode": SANDBOX_SHORTCODE,
+                "config": {
+                    "environment": "simulator",
+                    "base_url": simulator.url,
+                    "allowed_callback_ips": ["127.0.0.0/8"],
+                },
+                "credentials": {
+                    "consumer_key": "easyisp-sim-key",
+                    "consumer_secret": "easyisp-sim-secret",
+                    "passkey": SANDBOX_PASSKEY,
+                },
+            },
+        )
+        make_nas(session, secret_box, tenant, ip_address="127.0.0.1", secret=NAS_SECRET)
+        RoleRepository(session).enable_service_login(scram_verifier(SERVICE_PASSWORD))
+    service_url = admin_engine.url.set(username="easyisp_service", password=SERVICE_PASSWORD)
+    service_engine = make_engine(service_url, application_name="stk-flow", pool_size=5)
+    service = sessionmaker(service_engine, expire_on_commit=False)
+    callbacks = CallbackServer(service_engine)
+    callbacks.start()
+    try:
+        yield Shop(
+            tenant.id, package.id, customer.id, secret_box, admin, service, callbacks, simulator
+        )
+    finally:
+        callbacks.stop()
+        simulator.stop()
+        service_engine.dispose()
+        admin_engine.dispose()
+
+
+def _push(shop: Shop, phone: str, **flow_options: Any) -> uuid.UUID:
+    async def go() -> uuid.UUID:
+        flow = shop.flow(**flow_options)
+        try:
+            started = await flow.start_push(
+                PushRequest(shop.tenant_id, shop.package_id, phone, MAC, "10.5.50.20")
+            )
+        finally:
+            await flow.aclose()
+        return started.pending_id
+
+    return _run(go)
+
+
+def test_paid_push_credits_renews_and_logs_the_device_in_by_mac(shop: Shop) -> None:
+    before = datetime.now(UTC)
+    pending_id = _push(shop, "+254 712 345 600")
+
+    assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+    expires = shop.scalar("SELECT expires_at FROM customers WHERE id = :c", c=shop.customer_id)
+    assert expires > before + timedelta(hours=23)
+    row = shop.scalar(
+        "SELECT phone || ' ' || amount || ' ' || mac_address FROM pending_hotspot_payments"
+    )
+    assert row == "254712345600 50.00 aa:bb:cc:00:00:01"
+    with session_scope(shop.service) as session:
+        login = login_after_purchase(session, shop.box, shop.tenant_id, pending_id)
+    assert login is not None
+    assert (login.kind, login.username, login.password) == (LoginKind.MAC, MAC, "")
+
+
+def test_push_without_callback_is_settled_by_query_once(shop: Shop) -> None:
+    pending_id = _push(shop, NO_CALLBACK)
+
+    async def settle() -> list[int]:
+        flow = shop.flow(query_after=timedelta(0))
+        results = []
+        try:
+            # The simulator answers "being processed" until the customer has paid.
+            for _ in range(200):
+                results.append(await flow.settle_unanswered())
+                if sum(results):
+                    break
+                await asyncio.sleep(0.05)
+            # A second run finds nothing left to settle.
+            results.append(await flow.settle_unanswered())
+        finally:
+            await flow.aclose()
+        return results
+
+    results = _run(settle)
+    assert sum(results) == 1
+    assert results[-1] == 0
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+    checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+    assert shop.scalar("SELECT transaction_id FROM payments") == checkout.upper()
+
+    # The same payment's C2B confirmation brings the real receipt: adopted, not credited.
+    token = shop.scalar("SELECT callback_token FROM payment_gateways")
+    username = shop.scalar("SELECT username FROM customers WHERE id = :c", c=shop.customer_id)
+    balance = shop.scalar("SELECT wallet_balance FROM customers WHERE id = :c", c=shop.customer_id)
+    confirmation = c2b("QRC1234567", amount="50", account=username, shortcode=SANDBOX_SHORTCODE)
+    reply = httpx.post(f"{shop.callbacks.base_url}/pay/{token}/c2b/confirmation", json=confirmation)
+    assert reply.status_code == 200
+    shop_outcome = _wait_kind_outcome(shop, "C2B_CONFIRMATION")
+    assert shop_outcome == "IGNORED"
+    assert shop.payments() == 1
+    assert shop.scalar("SELECT transaction_id FROM payments") == "QRC1234567"
+    after = shop.scalar("SELECT wallet_balance FROM customers WHERE id = :c", c=shop.customer_id)
+    assert after == balance
+
+
+def test_cancelled_push_leaves_no_payment(shop: Shop) -> None:
+    pending_id = _push(shop, CANCELS)
+
+    assert shop.wait_status(pending_id) is HotspotPaymentStatus.FAILED
+    assert shop.scalar("SELECT result_code FROM pending_hotspot_payments") == 1032
+    assert shop.payments() == 0
+    with session_scope(shop.service) as session:
+        assert login_after_purchase(session, shop.box, shop.tenant_id, pending_id) is None
+
+
+def test_bad_phone_is_refused_and_stores_nothing(shop: Shop) -> None:
+    with pytest.raises(ValidationFailed):
+        _push(shop, "0201234567")
+    assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
+    async def go() -> uuid.UUID:
+        flow = shop.flow()
+        try:
+            started = await flow.start_push(
+                PushRequest(shop.tenant_id, shop.package_id, "0712345699", "AA:BB:CC:00:00:99")
+            )
+        finally:
+            await flow.aclose()
+        return started.pending_id
+
+    pending_id = _run(go)
+    # Nobody to credit: the money waits in suspense for staff, never lost.
+    deadline = time.monotonic() + 30
+    while shop.scalar("SELECT count(*) FROM mpesa_suspense") == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # Paid (the portal says so), but no payment until staff assign the money.
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 0
+    with session_scope(shop.service) as session:
+        assert login_after_purchase(session, shop.box, shop.tenant_id, pending_id) is None
+
+
+def test_simulator_is_reachable(shop: Shop) -> None:
+    assert httpx.get(f"{shop.simulator.url}/simulator/scenario").status_code == 200
+
+
+class ConfirmingServer(CallbackServer):
+    """The callback server as the site service builds it: success callbacks of a gateway
+    whose tenant asks for it are confirmed with STK Push Query before they are credited."""
+
+    def __init__(self, shop: Shop) -> None:
+        super().__init__(shop.callbacks.engine)
+        self.flow = StkFlow(shop.service, shop.box, "http://unused")
+        endpoints = CallbackEndpoints(
+            self.sessions, self.counters, confirm=self.flow.confirm_callback
+        )
+        self.server = HttpServer(build_app(endpoints), ("127.0.0.1", 0))
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.flow.aclose(), self.loop).result(30)
+        super().stop()
+
+
+def _wait_kind_outcome(shop: Shop, kind: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        outcome = shop.scalar("SELECT outcome FROM mpesa_callbacks WHERE kind = :k", k=kind)
+        if outcome not in (None, "PENDING"):
+            return str(outcome)
+        assert time.monotonic() < deadline, "the callback was never processed"
+        time.sleep(0.05)
+
+
+def _wait_outcome(shop: Shop, result_code: int) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        outcome = shop.scalar(
+            "SELECT outcome FROM mpesa_callbacks WHERE result_code = :r AND duplicate_of IS NULL",
+            r=result_code,
+        )
+        if outcome not in (None, "PENDING"):
+            return str(outcome)
+        assert time.monotonic() < deadline, "the callback was never processed"
+        time.sleep(0.05)
+
+
+def test_confirmation_keeps_a_success_that_daraja_denies_for_review(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text(
+                "UPDATE tenants SET config = jsonb_set(config, '{mpesa}', "
+                "'{\"confirm_with_query\": true}'::jsonb)"
+            )
+        )
+    token = shop.scalar("SELECT callback_token FROM payment_gateways")
+    server = ConfirmingServer(shop)
+    server.start()
+    try:
+        # The customer cancels; then a forged success for the same push arrives. Without the
+        # confirmation a success after a failure credits (money taken is never lost).
+        httpx.post(f"{shop.simulator.url}/simulator/scenario", json={"scenario": "cancelled"})
+
+        async def go() -> uuid.UUID:
+            flow = StkFlow(shop.service, shop.box, server.base_url)
+            try:
+                started = await flow.start_push(
+                    PushRequest(shop.tenant_id, shop.package_id, PAYS, MAC)
+                )
+            finally:
+                await flow.aclose()
+            return started.pending_id
+
+        pending_id = _run(go)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.FAILED
+        checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+        merchant = shop.scalar("SELECT merchant_request_id FROM pending_hotspot_payments")
+        forged = stk_success(
+            checkout, amount=50, receipt="QWE1234567", phone=254712345600, merchant=merchant
+        )
+        reply = httpx.post(f"{server.base_url}/pay/{token}/stk", json=forged)
+        assert reply.status_code == 200
+
+        assert _wait_outcome(shop, 0) == "REVIEW"
+        reason = shop.scalar("SELECT review_reason FROM mpesa_callbacks WHERE result_code = 0")
+        assert reason.startswith("STK Push Query says 1032")
+        assert shop.payments() == 0
+    finally:
+        server.stop()
+
+
+def test_confirmation_lets_a_real_success_through(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text(
+                "UPDATE tenants SET config = jsonb_set(config, '{mpesa}', "
+                "'{\"confirm_with_query\": true}'::jsonb)"
+            )
+        )
+    server = ConfirmingServer(shop)
+    server.start()
+    try:
+
+        async def go() -> uuid.UUID:
+            flow = StkFlow(shop.service, shop.box, server.base_url)
+            try:
+                started = await flow.start_push(
+                    PushRequest(shop.tenant_id, shop.package_id, PAYS, MAC)
+                )
+            finally:
+                await flow.aclose()
+            return started.pending_id
+
+        pending_id = _run(go)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+        assert _wait_outcome(shop, 0) == "APPLIED"
+        assert shop.payments() == 1
+    finally:
+        server.stop()
+
+
+def test_paid_push_lets_the_expired_device_log_in_with_the_new_session_timeout(
+    shop: Shop, fresh_db_url: str
+) -> None:
+    """Portal purchase end to end: the subscriber's package has run out, so the router's
+    MAC login is refused; after the push is paid the next Access-Request is accepted with a
+    day's Session-Timeout."""
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text("UPDATE customers SET expires_at = now() - interval '1 hour' WHERE id = :c"),
+            {"c": shop.customer_id},
+        )
+    radius = RadiusServerThread(fresh_db_url, shop.box)
+    address = radius.start()
+    try:
+        nas = NasSimulator(address, NAS_SECRET.encode(), timeout=3.0)
+        nas.calling_station_id = MAC
+        refused = nas.login(MAC, "", method="mac")
+        assert refused is not None
+        assert not refused.accepted
+
+        pending_id = _push(shop, PAYS)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+
+        accepted = nas.login(MAC, "", method="mac")
+        assert accepted is not None
+        assert accepted.accepted, accepted.attributes
+        assert 23 * 3600 < accepted.first("Session-Timeout") <= 24 * 3600
+    finally:
+        radius.stop()

@@ -1,0 +1,98 @@
+"""The captive portal over real HTTP: the shop, a purchase through the Daraja simulator, the
+status endpoint's answers, "I have already paid" and bad input."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal
+
+ROUTER = {"mac": MAC, "ip": "10.5.50.20", "login": ROUTER_LOGIN, "dst": "http://example.com/"}
+
+
+def _status(client: httpx.Client, wait_url: str) -> dict[str, Any]:
+    """Poll the JSON the waiting page polls until the purchase is settled."""
+    path = wait_url.split("?")[0].replace("/wait/", "/status/")
+    deadline = time.monotonic() + 30
+    while True:
+        body: dict[str, Any] = client.get(path, params={"mac": MAC}).json()
+        if body["state"] != "waiting":
+            return body
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_shop_shows_branding_packages_and_both_languages(portal: Portal) -> None:
+    page = httpx.get(portal.url, params=ROUTER)
+    assert page.status_code == 200
+    assert "Mtaa WiFi" in page.text
+    assert "#1A4E8A" in page.text
+    assert "1 hour" in page.text
+    assert "KES 10" in page.text
+    assert f'action="{ROUTER_LOGIN}"' in page.text  # the voucher form
+    assert "Kiswahili" in page.text
+    swahili = httpx.get(portal.url, params={**ROUTER, "lang": "sw"})
+    assert "Lipa kwa M-Pesa" in swahili.text
+    assert 'lang="sw"' in swahili.text
+
+
+def test_unknown_tenant_is_not_found(portal: Portal) -> None:
+    assert httpx.get(f"{portal.site.base_url}/portal/nobody").status_code == 404
+
+
+def test_purchase_ends_with_the_router_login(portal: Portal) -> None:
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712 345 600"},
+        )
+        assert reply.status_code == 303
+        wait_url = reply.headers["location"]
+        assert "/wait/" in wait_url
+        page = client.get(wait_url)
+        assert f'action="{ROUTER_LOGIN}"' in page.text
+        body = _status(client, wait_url)
+    assert body["state"] == "paid"
+    # The device is the account's bound device: a MAC login (rules.hotspot_login).
+    assert body["login"] == {"username": MAC, "password": ""}
+
+
+def test_cancelled_purchase_offers_a_retry(portal: Portal) -> None:
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712345601", "lang": "sw"},
+        )
+        body = _status(client, reply.headers["location"])
+    assert body["state"] == "cancelled"
+    assert "login" not in body
+    assert portal.scalar("SELECT count(*) FROM payments") == 0
+
+
+def test_bad_phone_is_explained_and_nothing_is_pushed(portal: Portal) -> None:
+    reply = httpx.post(
+        f"{portal.url}/buy",
+        data={**ROUTER, "package": str(portal.package_id), "phone": "12345"},
+    )
+    assert reply.status_code == 400
+    assert "Safaricom number" in reply.text
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_already_paid_finds_the_payment_by_receipt(portal: Portal) -> None:
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712345600"},
+        )
+        _status(client, reply.headers["location"])
+    receipt = portal.scalar("SELECT transaction_id FROM payments")
+    found = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": receipt.lower()})
+    assert found.status_code == 200
+    assert f'value="{MAC}"' in found.text
+    missing = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "QQQ0000000"})
+    assert missing.status_code == 404
+    assert "could not find" in missing.text
