@@ -38,8 +38,10 @@ from radius_service.radius.accounting import RadiusAccountingServer, acct_addres
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
+from radius_service.radius.router_seen import SeenRouters
 from radius_service.radius.subscriber_cache import SubscriberCache
 from radius_service.radius.workers import CACHE_WARM_TIMEOUT, AuthWorkerPool, worker_count
+from radius_service.routers.operations import RouterOperations
 from radius_service.wireguard.job import WireGuardJob
 
 log = logging.getLogger(__name__)
@@ -218,7 +220,11 @@ class SiteService:
             return None
         box = self._secret_box or _site_secret_box(self.settings)
         control = SessionControl(
-            database, box, self.counters, poll_interval=self.command_poll_interval
+            database,
+            box,
+            self.counters,
+            poll_interval=self.command_poll_interval,
+            routers=RouterOperations(database.sessions, box, self.settings),
         )
         control.start()
         self.session_control = control
@@ -250,6 +256,7 @@ class SiteService:
             AccessRequestHandler(database.sessions, box, cache=cache),
             load_clients=load_clients,
             counters=self.counters,
+            seen=SeenRouters(database.sessions, counters=self.counters),
         )
         try:
             await server.start()
@@ -303,6 +310,7 @@ class SiteService:
             database.sessions,
             load_clients=load_clients,
             counters=self.counters,
+            seen=SeenRouters(database.sessions, counters=self.counters),
             journal=Journal(
                 self.settings.data_dir / "radius" / "accounting.journal",
                 max_bytes=self.settings.acct_journal_max_mb * 1024 * 1024,

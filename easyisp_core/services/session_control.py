@@ -38,6 +38,8 @@ class SessionTarget:
     router_ip: str | None
     coa_port: int
     secret: bytes | None
+    # The router it is on (None when the router was deleted): for the router API fallback.
+    nas_id: uuid.UUID | None = None
 
     @property
     def label(self) -> str:
@@ -66,6 +68,7 @@ def open_session_targets(
                 row.router_ip,
                 row.coa_port or 3799,
                 secret,
+                row.nas_id,
             )
         )
     return targets

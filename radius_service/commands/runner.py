@@ -1,5 +1,7 @@
 """Session control as one unit the service starts and stops: the command worker woken by
-NOTIFY (with a poll fallback), the expiry sweep and the stale-session sweep."""
+NOTIFY (with a poll fallback), the expiry sweep and the stale-session sweep. Given the router
+operations, the worker also falls back to the router API and runs ROUTER_TEST / ROUTER_SYNC;
+their router connections are closed at stop."""
 
 from __future__ import annotations
 
@@ -10,11 +12,12 @@ from collections import Counter
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database
 from radius_service.commands.notifications import COMMANDS_CHANNEL, NotificationListener
-from radius_service.commands.worker import CommandWorker, RetryPolicy, RouterApiFallback
+from radius_service.commands.worker import CommandWorker, RetryPolicy
 from radius_service.jobs import run_periodically
 from radius_service.jobs.expiry import ExpirySweep
 from radius_service.jobs.stale_sessions import StaleSessionJob
 from radius_service.radius.coa import CoaClient
+from radius_service.routers.operations import RouterOperations
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +37,18 @@ class SessionControl:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         coa: CoaClient | None = None,
         policy: RetryPolicy | None = None,
-        router_api: RouterApiFallback | None = None,
+        routers: RouterOperations | None = None,
     ) -> None:
         self.worker = CommandWorker(
             database.sessions,
             box,
             coa or CoaClient(),
             policy=policy,
-            router_api=router_api,
+            router_api=routers,
+            routers=routers,
             counters=counters,
         )
+        self._routers = routers
         self.expiry = ExpirySweep(database.sessions, counters)
         self.stale = StaleSessionJob(database.sessions, counters)
         self._database = database
@@ -90,3 +95,5 @@ class SessionControl:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._listener is not None:
             await asyncio.to_thread(self._listener.stop)
+        if self._routers is not None:
+            await self._routers.aclose()

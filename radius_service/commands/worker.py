@@ -1,11 +1,18 @@
 """The command worker: claim a due DISCONNECT or CHANGE_RATE_LIMIT → send Disconnect-/CoA-
-Requests to the routers → confirm → write every step and the outcome back to the row.
+Requests to the routers → confirm → write every step and the outcome back to the row; and,
+when it has the router API, ROUTER_TEST and ROUTER_SYNC for the console.
 
 A disconnect is DONE only when confirmed: the session's Accounting-Stop arrived (its row is
-closed). An ACK without a Stop, a NAK or no answer is retried with backoff; after the last
-attempt the router API fallback (the router issue adds it, see RouterApiFallback) gets a
-turn, and without one the command is FAILED with the reason. Database work runs in worker
-threads with a short transaction per step, so the console sees each step as it happens.
+closed) or, where the router API is available, the router no longer lists the session. An
+ACK without either, a NAK or no answer is retried with backoff; after the last attempt the
+router API fallback removes the session (`/ppp/active` or `/ip/hotspot/active`), and without
+one the command is FAILED with the reason. Database work runs in worker threads with a short
+transaction per step, so the console sees each step as it happens.
+
+Payload contract with the console: ROUTER_TEST `{}` → DONE with a one-line description of
+the router; ROUTER_SYNC `{"apply": false}` → DONE with the plan, one change per line
+("Nothing to change." when none), `{"apply": true}` → DONE with "Applied N changes:" and the
+lines. Both name the router in `nas_id` and end FAILED with the error; they are not retried.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from radius_service.radius.coa import CoaClient, CoaResult, Outcome, SessionRef
 log = logging.getLogger(__name__)
 
 KINDS = (ServiceCommandKind.DISCONNECT, ServiceCommandKind.CHANGE_RATE_LIMIT)
-NO_FALLBACK = "router API fallback not available yet"
+ROUTER_KINDS = (ServiceCommandKind.ROUTER_TEST, ServiceCommandKind.ROUTER_SYNC)
+NO_FALLBACK = "router API fallback not available"
 T = TypeVar("T")
 
 
@@ -59,11 +67,23 @@ class RetryPolicy:
 
 
 class RouterApiFallback(Protocol):
-    """Hook for the router issue: remove a session through the RouterOS API
-    (`/ppp/active/remove`, `/ip/hotspot/active/remove`). True when the router confirms the
-    session is gone (removed, or no longer listed)."""
+    """The router API side of a disconnect (radius_service.routers.operations). Both raise
+    an error with a message for the operator when the router cannot be asked."""
 
-    async def remove_session(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool: ...
+    async def remove_session(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool:
+        """Remove the session (`/ppp/active/remove`, `/ip/hotspot/active/remove`); True when
+        the router then no longer lists it."""
+        ...
+
+    async def session_listed(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool: ...
+
+
+class RouterTasks(Protocol):
+    """ROUTER_TEST and ROUTER_SYNC: the result text to record, or an error with a message."""
+
+    async def test_router(self, tenant_id: uuid.UUID, nas_id: uuid.UUID) -> str: ...
+
+    async def sync_router(self, tenant_id: uuid.UUID, nas_id: uuid.UUID, *, apply: bool) -> str: ...
 
 
 class CommandWorker:
@@ -76,15 +96,19 @@ class CommandWorker:
         policy: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
         router_api: RouterApiFallback | None = None,
+        routers: RouterTasks | None = None,
         counters: Counter[str] | None = None,
         concurrency: int = 8,
     ) -> None:
+        """Without `routers` the worker leaves ROUTER_TEST / ROUTER_SYNC rows alone."""
         self._sessions = sessions
         self._box = box
         self._coa = coa
         self.policy = policy or RetryPolicy()
         self._clock = clock
         self.router_api = router_api
+        self.routers = routers
+        self.kinds = KINDS + ROUTER_KINDS if routers is not None else KINDS
         self.counters = counters if counters is not None else Counter()
         self._concurrency = concurrency
 
@@ -110,7 +134,7 @@ class CommandWorker:
                     waiter.cancel()
 
     async def _until_next_retry(self, poll_interval: float) -> float:
-        due = await self._db(lambda s: ServiceCommandQueue(s).next_retry_at(KINDS))
+        due = await self._db(lambda s: ServiceCommandQueue(s).next_retry_at(self.kinds))
         if due is None:
             return poll_interval
         return min(poll_interval, max((due - self._clock()).total_seconds(), 0.0))
@@ -134,7 +158,7 @@ class CommandWorker:
         now = self._clock()
         lease_start = now - timedelta(seconds=self.policy.lease)
         return ServiceCommandQueue(session).claim_next(
-            KINDS, now=now, lease_expired_before=lease_start
+            self.kinds, now=now, lease_expired_before=lease_start
         )
 
     async def _execute(self, command: ClaimedCommand) -> None:
@@ -142,6 +166,8 @@ class CommandWorker:
         try:
             if command.kind is ServiceCommandKind.DISCONNECT:
                 await self._disconnect(command)
+            elif command.kind in ROUTER_KINDS:
+                await self._router_task(command)
             else:
                 await self._change_rate_limit(command)
         except Exception as exc:
@@ -195,6 +221,11 @@ class CommandWorker:
         if await self._await_stop(target, wait=result.acked):
             await self._step(command, "confirmed", f"{target.label}: Accounting-Stop arrived")
             return None
+        if await self._router_no_longer_lists(command, target):
+            await self._step(
+                command, "confirmed", f"{target.label}: the router no longer lists the session"
+            )
+            return None
         if result.acked:
             detail = f"no Accounting-Stop within {self.policy.confirm_timeout:g} s"
             await self._step(command, "unconfirmed", f"{target.label}: {detail}")
@@ -212,6 +243,17 @@ class CommandWorker:
                 return False
             await asyncio.sleep(self.policy.confirm_poll)
 
+    async def _router_no_longer_lists(self, command: ClaimedCommand, target: SessionTarget) -> bool:
+        """The second confirmation, where the router API is available; a router that cannot
+        be asked confirms nothing (the step says why)."""
+        if self.router_api is None or target.nas_id is None:
+            return False
+        try:
+            return not await self.router_api.session_listed(command.tenant_id, target)
+        except Exception as exc:
+            await self._step(command, "router-api", f"{target.label}: {_reason(exc)}")
+            return False
+
     async def _fallback(self, command: ClaimedCommand, summary: str) -> None:
         if self.router_api is None:
             await self._step(command, "fallback", NO_FALLBACK)
@@ -223,27 +265,74 @@ class CommandWorker:
             return
         customer_id = command.customer_id
         assert customer_id is not None
+        router_api = self.router_api
+        await self._step(
+            command,
+            "fallback",
+            f"CoA not confirmed after {command.attempts} attempts; removing through the router API",
+        )
         targets = await self._db(lambda s: open_session_targets(s, self._box, customer_id))
-        failed = []
+        failed: list[str] = []
         for target in targets:
-            removed = await self.router_api.remove_session(command.tenant_id, target)
-            await self._step(
-                command,
-                "router-api",
-                f"{target.label}: {'removed' if removed else 'not removed'} through the router API",
-            )
-            if not removed:
-                failed.append(target.label)
+            try:
+                removed = await router_api.remove_session(command.tenant_id, target)
+            except Exception as exc:
+                await self._step(command, "router-api", f"{target.label}: {_reason(exc)}")
+                failed.append(f"{target.label}: {_reason(exc)}")
+                continue
+            if removed:
+                await self._step(
+                    command, "router-api", f"{target.label}: removed through the router API"
+                )
+                await self._step(
+                    command, "confirmed", f"{target.label}: the router no longer lists the session"
+                )
+            else:
+                detail = "the router still lists the session after removing it"
+                await self._step(command, "router-api", f"{target.label}: {detail}")
+                failed.append(f"{target.label}: {detail}")
         if failed:
             await self._finish(
                 command,
                 ServiceCommandStatus.FAILED,
-                f"router API could not remove {', '.join(failed)} ({summary})",
+                f"not confirmed after {command.attempts} attempts ({summary}); "
+                f"router API: {'; '.join(failed)}",
             )
         else:
             await self._finish(
                 command, ServiceCommandStatus.DONE, "disconnected through the router API"
             )
+
+    # -- ROUTER_TEST / ROUTER_SYNC ---------------------------------------------------------
+
+    async def _router_task(self, command: ClaimedCommand) -> None:
+        routers = self.routers
+        assert routers is not None
+        nas_id = command.nas_id
+        if nas_id is None:
+            await self._finish(command, ServiceCommandStatus.FAILED, "no router named")
+            return
+        if command.kind is ServiceCommandKind.ROUTER_TEST:
+            await self._step(command, "sent", "testing the router API connection")
+            work = routers.test_router(command.tenant_id, nas_id)
+        else:
+            apply = command.payload.get("apply", False)
+            if not isinstance(apply, bool):
+                await self._finish(
+                    command, ServiceCommandStatus.FAILED, "payload 'apply' must be true or false"
+                )
+                return
+            what = "applying the changes" if apply else "previewing the changes"
+            await self._step(command, "sent", f"reading the router's configuration, {what}")
+            work = routers.sync_router(command.tenant_id, nas_id, apply=apply)
+        try:
+            result = await work
+        except Exception as exc:
+            await self._step(command, "failed", _reason(exc))
+            await self._finish(command, ServiceCommandStatus.FAILED, _reason(exc))
+            return
+        await self._step(command, "done", result.splitlines()[0] if result else "")
+        await self._finish(command, ServiceCommandStatus.DONE, result)
 
     # -- CHANGE_RATE_LIMIT -----------------------------------------------------------------
 
@@ -360,6 +449,14 @@ def _session_ref(target: SessionTarget) -> SessionRef | None:
         framed_ip=target.framed_ip,
         coa_port=target.coa_port,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """The operator's message of our errors (RouterError, NotFound …), else the exception."""
+    message = getattr(exc, "user_message", None)
+    if isinstance(message, str) and message:
+        return message
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _step_name(result: CoaResult) -> str:

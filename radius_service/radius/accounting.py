@@ -41,6 +41,7 @@ from radius_service.radius.listener import (
     UNKNOWN_REFRESH_GAP,
     parse_address,
 )
+from radius_service.radius.router_seen import SeenRouters
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,10 @@ class RadiusAccountingServer:
         batch_wait: float = BATCH_WAIT_SECONDS,
         refresh_interval: float = CLIENT_REFRESH_INTERVAL,
         replay_interval: float = REPLAY_INTERVAL_SECONDS,
+        seen: SeenRouters | None = None,
     ) -> None:
+        """`seen`: marks the routers that send accounting seen (started and stopped here)."""
+        self._seen = seen
         self.requested_address = address
         self._replay_interval = replay_interval
         self.address: Address | None = None
@@ -237,6 +241,8 @@ class RadiusAccountingServer:
         sockname = transport.get_extra_info("sockname")
         self.address = (str(sockname[0]), int(sockname[1]))
         self._writer_task = asyncio.create_task(self._write_forever(), name="radius-acct-writer")
+        if self._seen is not None:
+            await self._seen.start()
         if self._load_clients is not None:
             self._refresher = asyncio.create_task(self._refresh_forever(), name="acct-clients")
         log.info("RADIUS accounting listening on %s:%d", *self.address)
@@ -254,6 +260,8 @@ class RadiusAccountingServer:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+        if self._seen is not None:
+            await self._seen.stop()
         await asyncio.to_thread(self._writer.shutdown, wait=True)
         await asyncio.to_thread(self._loader.shutdown, wait=True, cancel_futures=True)
 
@@ -306,6 +314,8 @@ class RadiusAccountingServer:
         if not auth_methods.verify_request_authenticator(packet.raw, client.secret):
             self._drop("bad authenticator")
             return
+        if self._seen is not None:
+            self._seen.note(client.nas_id)
         key: RequestKey = (source[0], source[1], packet.identifier, packet.authenticator)
         cached = self._replies.get(key)
         if cached is not None:

@@ -41,6 +41,7 @@ from radius_service.radius.endpoint import (
     enlarge_receive_buffer,
 )
 from radius_service.radius.endpoint import RequestKey as RequestKey
+from radius_service.radius.router_seen import SeenRouters
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,12 @@ class RadiusAuthServer:
         workers: int = WORKER_THREADS,
         refresh_interval: float = CLIENT_REFRESH_INTERVAL,
         reuse_port: bool = False,
+        seen: SeenRouters | None = None,
     ) -> None:
         """`reuse_port`: bind with SO_REUSEPORT, so several worker processes share the port
-        (the kernel spreads datagrams over them by source address and port)."""
+        (the kernel spreads datagrams over them by source address and port). `seen` marks
+        the routers that send requests seen (started and stopped here)."""
+        self._seen = seen
         self._reuse_port = reuse_port
         self.requested_address = address
         self.address: Address | None = None
@@ -153,6 +157,8 @@ class RadiusAuthServer:
         self.address = (str(sockname[0]), int(sockname[1]))
         if self._load_clients is not None:
             self._refresher = asyncio.create_task(self._refresh_forever(), name="radius-clients")
+        if self._seen is not None:
+            await self._seen.start()
         log.info("RADIUS auth listening on %s:%d (%d clients)", *self.address, len(self.clients))
         return self.address
 
@@ -169,6 +175,8 @@ class RadiusAuthServer:
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+        if self._seen is not None:
+            await self._seen.stop()
         # Joining the worker threads blocks: not on the event loop.
         await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
@@ -230,6 +238,8 @@ class RadiusAuthServer:
         if refusal is not None:
             self._drop(refusal)
             return
+        if self._seen is not None:
+            self._seen.note(client.nas_id)
         try:
             creds = read_credentials(packet)
         except ValueError:
@@ -306,6 +316,8 @@ class RadiusAuthServer:
             self._drop("bad message authenticator")
             return
         self.count("status_server")
+        if self._seen is not None:
+            self._seen.note(client.nas_id)
         reply = _encode_reply(
             ACCESS_ACCEPT, packet, [("Reply-Message", "EasyISP up")], client.secret
         )

@@ -27,6 +27,7 @@ from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.listener import Address, RadiusAuthServer
+from radius_service.radius.router_seen import SeenRouters
 from radius_service.radius.subscriber_cache import SubscriberCache
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,7 @@ async def _serve(settings: Settings, address: Address, box: SecretBox, ready: Pr
         AccessRequestHandler(database.sessions, box, cache=cache),
         load_clients=load_clients,
         reuse_port=True,
+        seen=SeenRouters(database.sessions),
     )
     try:
         await server.start()

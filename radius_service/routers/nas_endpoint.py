@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from easyisp_core.crypto import SecretBox
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Nas
+from easyisp_core.rules.router_health import api_host
 from easyisp_core.services.secrets import read_router_secrets
 from radius_service.routers.connection import API_PORT, RouterEndpoint
 
@@ -21,7 +22,10 @@ def router_endpoint(session: Session, box: SecretBox, nas: Nas) -> RouterEndpoin
             "`easyisp nas script` and the script on the router, or set them on the router's "
             "record.",
         )
-    address = nas.vpn_ip if nas.vpn_ip is not None else nas.ip_address
+    # The same rule as the health poll: a host set on the record, else the VPN address.
+    address = api_host(
+        str(nas.ip_address), None if nas.vpn_ip is None else str(nas.vpn_ip), nas.api_host
+    )
     # API-SSL on the router's default port when only TLS was asked for.
     port = None if nas.api_use_tls and nas.api_port == API_PORT else nas.api_port
     return RouterEndpoint(

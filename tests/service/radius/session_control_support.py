@@ -18,7 +18,12 @@ from easyisp_core.db.engine import make_engine
 from easyisp_core.models import Customer, Nas
 from easyisp_core.models.enums import ServiceCommandKind
 from easyisp_core.repositories.service_command_queue import CommandRow, ServiceCommandQueue
-from radius_service.commands.worker import CommandWorker, RetryPolicy, RouterApiFallback
+from radius_service.commands.worker import (
+    CommandWorker,
+    RetryPolicy,
+    RouterApiFallback,
+    RouterTasks,
+)
 from radius_service.radius.coa import CoaClient
 from radius_service.simulator.coa_listener import CoaListener
 from radius_service.simulator.nas import NasSimulator
@@ -102,6 +107,7 @@ class Site:
         *,
         sessions: sessionmaker[Session] | None = None,
         router_api: RouterApiFallback | None = None,
+        routers: RouterTasks | None = None,
         **policy: Any,
     ) -> CommandWorker:
         """A worker on the test clock with short timeouts (CoA 2 × 0.3 s)."""
@@ -113,6 +119,7 @@ class Site:
             policy=RetryPolicy(**settings),
             clock=self.clock,
             router_api=router_api,
+            routers=routers,
         )
 
 

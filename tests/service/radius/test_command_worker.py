@@ -191,6 +191,9 @@ class SimulatedRouterApi:
             self.site.nas.account, "stop", session.session_id, session.username, terminate_cause=6
         )
 
+    async def session_listed(self, tenant_id: uuid.UUID, target: SessionTarget) -> bool:
+        return target.session_id in self.site.router.sessions
+
 
 def test_after_the_last_attempt_the_router_api_fallback_gets_its_turn(site: Site) -> None:
     site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
@@ -205,7 +208,7 @@ def test_after_the_last_attempt_the_router_api_fallback_gets_its_turn(site: Site
     assert row.status is ServiceCommandStatus.DONE
     assert row.result == "disconnected through the router API"
     assert api.removed == ["sess-1"]
-    assert steps(site, command)[-1] == "router-api"
+    assert steps(site, command)[-3:] == ["fallback", "router-api", "confirmed"]
     assert site.session_row("sess-1")["stopped_at"] is not None
 
 
