@@ -4,7 +4,7 @@ sessions table. The caller owns the transaction; rows come back as frozen datacl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,3 +159,181 @@ class AccountingRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- set-based batch (one statement per step for a whole group-commit batch) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    nas_id: uuid.UUID
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionValues:
+    """A row to insert with its counters already folded in (a Start, or a recovered
+    Interim/Stop whose Start never arrived)."""
+
+    new: NewSession
+    customer_id: uuid.UUID | None
+    usage: Usage
+    heard_at: datetime
+    stopped_at: datetime | None
+    terminate_cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Everything a batch did to one existing row, folded: counters and heard-at are maxima
+    (GREATEST is associative), framed_ip the last one given, a Stop closes the row."""
+
+    row: SessionRow
+    usage: Usage
+    heard_at: datetime
+    framed_ip: str | None
+    stopped_at: datetime | None
+    terminate_cause: str | None
+
+
+_LATEST_SESSIONS = text(
+    "SELECT k.nas_id, k.session_id, s.id, s.started_at, s.stopped_at"
+    " FROM unnest(CAST(:nas_ids AS uuid[]), CAST(:session_ids AS text[]))"
+    "  AS k(nas_id, session_id)"
+    " CROSS JOIN LATERAL (SELECT id, started_at, stopped_at FROM sessions"
+    "  WHERE sessions.nas_id = k.nas_id AND sessions.session_id = k.session_id"
+    "  ORDER BY started_at DESC LIMIT 1 FOR UPDATE) AS s"
+)
+
+_CUSTOMER_IDS = text(
+    "SELECT k.tenant_id, k.username, c.id"
+    " FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:usernames AS text[]))"
+    "  AS k(tenant_id, username)"
+    " JOIN customers AS c ON c.tenant_id = k.tenant_id AND c.username = k.username"
+)
+
+_INSERT_SESSIONS = text(
+    "INSERT INTO sessions (tenant_id, nas_id, customer_id, session_id, unique_session_id,"
+    " username, started_at, service_type, framed_ip, calling_station_id, called_station_id,"
+    " nas_port_id, class_value, last_update_at, input_octets, output_octets, input_packets,"
+    " output_packets, session_time, stopped_at, terminate_cause)"
+    " SELECT * FROM unnest(CAST(:tenant_ids AS uuid[]), CAST(:nas_ids AS uuid[]),"
+    "  CAST(:customer_ids AS uuid[]), CAST(:session_ids AS text[]), CAST(:unique_ids AS text[]),"
+    "  CAST(:usernames AS text[]), CAST(:started AS timestamptz[]), CAST(:services AS text[]),"
+    "  CAST(:framed_ips AS inet[]), CAST(:callings AS text[]), CAST(:calleds AS text[]),"
+    "  CAST(:ports AS text[]), CAST(:classes AS text[]), CAST(:heard AS timestamptz[]),"
+    "  CAST(:in_octets AS bigint[]), CAST(:out_octets AS bigint[]),"
+    "  CAST(:in_packets AS bigint[]), CAST(:out_packets AS bigint[]),"
+    "  CAST(:times AS integer[]), CAST(:stopped AS timestamptz[]), CAST(:causes AS text[]))"
+    " ON CONFLICT (nas_id, session_id, started_at) DO NOTHING"
+    " RETURNING nas_id, session_id, started_at"
+)
+
+# stopped_at / terminate_cause are only in the SET list when the batch holds a Stop, so the
+# live-update trigger on UPDATE OF stopped_at keeps firing only for rows that close.
+_ADVANCE_SESSIONS = """
+UPDATE sessions AS s SET
+  input_octets = GREATEST(s.input_octets, v.in_octets),
+  output_octets = GREATEST(s.output_octets, v.out_octets),
+  input_packets = GREATEST(s.input_packets, v.in_packets),
+  output_packets = GREATEST(s.output_packets, v.out_packets),
+  session_time = GREATEST(s.session_time, v.session_time),
+  last_update_at = GREATEST(s.last_update_at, v.heard_at),
+  framed_ip = COALESCE(v.framed_ip, s.framed_ip){stop}
+FROM unnest(CAST(:ids AS bigint[]), CAST(:started AS timestamptz[]),
+  CAST(:in_octets AS bigint[]), CAST(:out_octets AS bigint[]), CAST(:in_packets AS bigint[]),
+  CAST(:out_packets AS bigint[]), CAST(:times AS integer[]), CAST(:heard AS timestamptz[]),
+  CAST(:framed_ips AS inet[]), CAST(:stopped AS timestamptz[]), CAST(:causes AS text[]))
+  AS v(id, started_at, in_octets, out_octets, in_packets, out_packets, session_time,
+       heard_at, framed_ip, stopped_at, cause)
+WHERE s.id = v.id AND s.started_at = v.started_at
+"""
+_STOP_COLUMNS = """,
+  stopped_at = CASE WHEN v.stopped_at IS NULL THEN s.stopped_at ELSE v.stopped_at END,
+  terminate_cause = CASE WHEN v.stopped_at IS NULL THEN s.terminate_cause ELSE v.cause END"""
+_ADVANCE_ONLY = text(_ADVANCE_SESSIONS.format(stop=""))
+_ADVANCE_AND_STOP = text(_ADVANCE_SESSIONS.format(stop=_STOP_COLUMNS))
+
+
+class BatchAccountingRepository(AccountingRepository):
+    """The same rules as AccountingRepository, one round trip per step for a whole batch."""
+
+    def latest_sessions(self, keys: Iterable[SessionKey]) -> dict[SessionKey, SessionRow]:
+        """The newest row per (router, Acct-Session-Id), locked for the updates to come."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            _LATEST_SESSIONS,
+            {"nas_ids": [k.nas_id for k in keys], "session_ids": [k.session_id for k in keys]},
+        )
+        return {SessionKey(r[0], r[1]): SessionRow(r[2], r[3], r[4]) for r in rows}
+
+    def customer_ids(
+        self, names: Iterable[tuple[uuid.UUID, str]]
+    ) -> dict[tuple[uuid.UUID, str], uuid.UUID]:
+        names = list(names)
+        if not names:
+            return {}
+        rows = self.session.execute(
+            _CUSTOMER_IDS,
+            {"tenant_ids": [n[0] for n in names], "usernames": [n[1] for n in names]},
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    def insert_sessions(
+        self, rows: Sequence[SessionValues]
+    ) -> set[tuple[uuid.UUID, str, datetime]]:
+        """Insert the rows; the identities (router, session id, start) actually inserted
+        (one missing: the unique key ux_sessions_identity found it already stored)."""
+        if not rows:
+            return set()
+        result = self.session.execute(
+            _INSERT_SESSIONS,
+            {
+                "tenant_ids": [r.new.tenant_id for r in rows],
+                "nas_ids": [r.new.nas_id for r in rows],
+                "customer_ids": [r.customer_id for r in rows],
+                "session_ids": [r.new.session_id for r in rows],
+                "unique_ids": [r.new.unique_session_id for r in rows],
+                "usernames": [r.new.username for r in rows],
+                "started": [r.new.started_at for r in rows],
+                "services": [r.new.service_type for r in rows],
+                "framed_ips": [r.new.framed_ip for r in rows],
+                "callings": [r.new.calling_station_id for r in rows],
+                "calleds": [r.new.called_station_id for r in rows],
+                "ports": [r.new.nas_port_id for r in rows],
+                "classes": [r.new.class_value for r in rows],
+                "heard": [r.heard_at for r in rows],
+                "in_octets": [r.usage.input_octets for r in rows],
+                "out_octets": [r.usage.output_octets for r in rows],
+                "in_packets": [r.usage.input_packets for r in rows],
+                "out_packets": [r.usage.output_packets for r in rows],
+                "times": [r.usage.session_time for r in rows],
+                "stopped": [r.stopped_at for r in rows],
+                "causes": [r.terminate_cause for r in rows],
+            },
+        )
+        return {(r[0], r[1], r[2]) for r in result}
+
+    def advance_sessions(self, advances: Sequence[Advance]) -> None:
+        """Counters only move forward (GREATEST); a Stop also closes its row."""
+        if not advances:
+            return
+        stops = any(a.stopped_at is not None for a in advances)
+        self.session.execute(
+            _ADVANCE_AND_STOP if stops else _ADVANCE_ONLY,
+            {
+                "ids": [a.row.id for a in advances],
+                "started": [a.row.started_at for a in advances],
+                "in_octets": [a.usage.input_octets for a in advances],
+                "out_octets": [a.usage.output_octets for a in advances],
+                "in_packets": [a.usage.input_packets for a in advances],
+                "out_packets": [a.usage.output_packets for a in advances],
+                "times": [a.usage.session_time for a in advances],
+                "heard": [a.heard_at for a in advances],
+                "framed_ips": [a.framed_ip for a in advances],
+                "stopped": [a.stopped_at for a in advances],
+                "causes": [a.terminate_cause for a in advances],
+            },
+        )
