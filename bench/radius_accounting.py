@@ -5,7 +5,7 @@ before the next record. Prints acknowledged records/s with PostgreSQL up, then w
 unreachable (every record journaled), then how fast the journal replays. The load
 generator runs in its own process, so its threads do not share the server's GIL.
 
-    .venv/bin/python bench/radius_accounting.py [--concurrency 64] [--records 40]
+    .venv/bin/python bench/radius_accounting.py [--concurrency 64] [--records 40] [--profile]
 
 Runs against a fresh embedded PostgreSQL in a temporary directory.
 """
