@@ -4,7 +4,7 @@ sessions table. The caller owns the transaction; rows come back as frozen datacl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -159,3 +159,170 @@ class AccountingRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- set-based batch (one statement per step for a whole group-commit batch) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    nas_id: uuid.UUID
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionValues:
+    """A row to insert with its counters already folded in (a Start, or a recovered
+    Interim/Stop whose Start never arrived); the customer is looked up by username."""
+
+    new: NewSession
+    usage: Usage
+    heard_at: datetime
+    stopped_at: datetime | None
+    terminate_cause: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Everything a batch did to one existing row, folded: counters and heard-at are maxima
+    (GREATEST is associative), framed_ip the last one given, a Stop closes the row."""
+
+    row: SessionRow
+    usage: Usage
+    heard_at: datetime
+    framed_ip: str | None
+    stopped_at: datetime | None
+    terminate_cause: str | None
+
+
+_LATEST_SESSIONS = text(
+    "SELECT k.nas_id, k.session_id, s.id, s.started_at, s.stopped_at"
+    " FROM unnest(CAST(:nas_ids AS uuid[]), CAST(:session_ids AS text[]))"
+    "  AS k(nas_id, session_id)"
+    " CROSS JOIN LATERAL (SELECT id, started_at, stopped_at FROM sessions"
+    "  WHERE sessions.nas_id = k.nas_id AND sessions.session_id = k.session_id"
+    "  ORDER BY started_at DESC LIMIT 1 FOR UPDATE) AS s"
+)
+
+# One statement writes the whole batch: the new rows (customer looked up inline) and the
+# folded advances of existing rows. The two parts touch different rows, so running them as
+# data-modifying CTEs of one statement is safe, and saves a round trip per batch.
+_WRITE_SESSIONS = """
+WITH inserted AS (
+  INSERT INTO sessions (tenant_id, nas_id, customer_id, session_id, unique_session_id,
+    username, started_at, service_type, framed_ip, calling_station_id, called_station_id,
+    nas_port_id, class_value, last_update_at, input_octets, output_octets, input_packets,
+    output_packets, session_time, stopped_at, terminate_cause)
+  SELECT n.tenant_id, n.nas_id,
+    (SELECT c.id FROM customers AS c
+      WHERE c.tenant_id = n.tenant_id AND c.username = n.username LIMIT 1),
+    n.session_id, n.unique_id, n.username, n.started_at, n.service, n.framed_ip, n.calling,
+    n.called, n.port, n.class_value, n.heard_at, n.in_octets, n.out_octets, n.in_packets,
+    n.out_packets, n.session_time, n.stopped_at, n.cause
+  FROM unnest(CAST(:n_tenant_ids AS uuid[]), CAST(:n_nas_ids AS uuid[]),
+    CAST(:n_session_ids AS text[]), CAST(:n_unique_ids AS text[]),
+    CAST(:n_usernames AS text[]), CAST(:n_started AS timestamptz[]),
+    CAST(:n_services AS text[]), CAST(:n_framed_ips AS inet[]), CAST(:n_callings AS text[]),
+    CAST(:n_calleds AS text[]), CAST(:n_ports AS text[]), CAST(:n_classes AS text[]),
+    CAST(:n_heard AS timestamptz[]), CAST(:n_in_octets AS bigint[]),
+    CAST(:n_out_octets AS bigint[]), CAST(:n_in_packets AS bigint[]),
+    CAST(:n_out_packets AS bigint[]), CAST(:n_times AS integer[]),
+    CAST(:n_stopped AS timestamptz[]), CAST(:n_causes AS text[]))
+    AS n(tenant_id, nas_id, session_id, unique_id, username, started_at, service, framed_ip,
+      calling, called, port, class_value, heard_at, in_octets, out_octets, in_packets,
+      out_packets, session_time, stopped_at, cause)
+  ON CONFLICT (nas_id, session_id, started_at) DO NOTHING
+  RETURNING nas_id, session_id, started_at
+), advanced AS (
+  UPDATE sessions AS s SET
+    input_octets = GREATEST(s.input_octets, v.in_octets),
+    output_octets = GREATEST(s.output_octets, v.out_octets),
+    input_packets = GREATEST(s.input_packets, v.in_packets),
+    output_packets = GREATEST(s.output_packets, v.out_packets),
+    session_time = GREATEST(s.session_time, v.session_time),
+    last_update_at = GREATEST(s.last_update_at, v.heard_at),
+    framed_ip = COALESCE(v.framed_ip, s.framed_ip){stop}
+  FROM unnest(CAST(:a_ids AS bigint[]), CAST(:a_started AS timestamptz[]),
+    CAST(:a_in_octets AS bigint[]), CAST(:a_out_octets AS bigint[]),
+    CAST(:a_in_packets AS bigint[]), CAST(:a_out_packets AS bigint[]),
+    CAST(:a_times AS integer[]), CAST(:a_heard AS timestamptz[]),
+    CAST(:a_framed_ips AS inet[]), CAST(:a_stopped AS timestamptz[]),
+    CAST(:a_causes AS text[]))
+    AS v(id, started_at, in_octets, out_octets, in_packets, out_packets, session_time,
+      heard_at, framed_ip, stopped_at, cause)
+  WHERE s.id = v.id AND s.started_at = v.started_at
+  RETURNING s.id
+)
+SELECT nas_id, session_id, started_at FROM inserted
+"""
+# stopped_at / terminate_cause are in the SET list only when the batch holds a Stop for an
+# existing row, so the live-update trigger on UPDATE OF stopped_at is not even considered
+# for a batch of interim updates.
+_STOP_COLUMNS = """,
+    stopped_at = CASE WHEN v.stopped_at IS NULL THEN s.stopped_at ELSE v.stopped_at END,
+    terminate_cause = CASE WHEN v.stopped_at IS NULL THEN s.terminate_cause ELSE v.cause END"""
+_WRITE_ONLY_ADVANCES = text(_WRITE_SESSIONS.format(stop=""))
+_WRITE_WITH_STOPS = text(_WRITE_SESSIONS.format(stop=_STOP_COLUMNS))
+
+
+class BatchAccountingRepository(AccountingRepository):
+    """The same rules as AccountingRepository, one round trip per step for a whole batch."""
+
+    def latest_sessions(self, keys: Iterable[SessionKey]) -> dict[SessionKey, SessionRow]:
+        """The newest row per (router, Acct-Session-Id), locked for the updates to come."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        rows = self.session.execute(
+            _LATEST_SESSIONS,
+            {"nas_ids": [k.nas_id for k in keys], "session_ids": [k.session_id for k in keys]},
+        )
+        return {SessionKey(r[0], r[1]): SessionRow(r[2], r[3], r[4]) for r in rows}
+
+    def write_sessions(
+        self, rows: Sequence[SessionValues], advances: Sequence[Advance]
+    ) -> set[tuple[uuid.UUID, str, datetime]]:
+        """Insert the new rows and advance the existing ones (counters only move forward,
+        a Stop closes its row) in one statement. Returns the identities (router, session id,
+        start) actually inserted: one missing means the unique key ux_sessions_identity
+        found it already stored (a writer that did not take the identity lock)."""
+        if not rows and not advances:
+            return set()
+        stops = any(a.stopped_at is not None for a in advances)
+        result = self.session.execute(
+            _WRITE_WITH_STOPS if stops else _WRITE_ONLY_ADVANCES,
+            {
+                "n_tenant_ids": [r.new.tenant_id for r in rows],
+                "n_nas_ids": [r.new.nas_id for r in rows],
+                "n_session_ids": [r.new.session_id for r in rows],
+                "n_unique_ids": [r.new.unique_session_id for r in rows],
+                "n_usernames": [r.new.username for r in rows],
+                "n_started": [r.new.started_at for r in rows],
+                "n_services": [r.new.service_type for r in rows],
+                "n_framed_ips": [r.new.framed_ip for r in rows],
+                "n_callings": [r.new.calling_station_id for r in rows],
+                "n_calleds": [r.new.called_station_id for r in rows],
+                "n_ports": [r.new.nas_port_id for r in rows],
+                "n_classes": [r.new.class_value for r in rows],
+                "n_heard": [r.heard_at for r in rows],
+                "n_in_octets": [r.usage.input_octets for r in rows],
+                "n_out_octets": [r.usage.output_octets for r in rows],
+                "n_in_packets": [r.usage.input_packets for r in rows],
+                "n_out_packets": [r.usage.output_packets for r in rows],
+                "n_times": [r.usage.session_time for r in rows],
+                "n_stopped": [r.stopped_at for r in rows],
+                "n_causes": [r.terminate_cause for r in rows],
+                "a_ids": [a.row.id for a in advances],
+                "a_started": [a.row.started_at for a in advances],
+                "a_in_octets": [a.usage.input_octets for a in advances],
+                "a_out_octets": [a.usage.output_octets for a in advances],
+                "a_in_packets": [a.usage.input_packets for a in advances],
+                "a_out_packets": [a.usage.output_packets for a in advances],
+                "a_times": [a.usage.session_time for a in advances],
+                "a_heard": [a.heard_at for a in advances],
+                "a_framed_ips": [a.framed_ip for a in advances],
+                "a_stopped": [a.stopped_at for a in advances],
+                "a_causes": [a.terminate_cause for a in advances],
+            },
+        )
+        return {(r[0], r[1], r[2]) for r in result}
