@@ -297,7 +297,8 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
         workers.cancel_all()
         workers.wait(10_000)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak_mb:.0f} MB")
+    load1, load5, _load15 = os.getloadavg()
+    print(f"peak RSS {peak_mb:.0f} MB; load average {load1:.1f} (1 min), {load5:.1f} (5 min)")
     if profiler is not None:
         print("\nGUI thread, by cumulative time:")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
