@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import resource
@@ -84,6 +85,24 @@ class LagMeter(QObject):
         if self.phase is not None:
             self.lags[self.phase].append(max(0.0, (now - self._last) * 1000 - TICK_MS))
         self._last = now
+
+
+class GcPauses:
+    """The longest garbage-collection pause of each generation (a full pass over many
+    row objects stops the GUI thread too)."""
+
+    def __init__(self) -> None:
+        self.longest: dict[int, float] = {}
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            ms = (time.perf_counter() - self._started) * 1000
+            generation = info["generation"]
+            self.longest[generation] = max(self.longest.get(generation, 0.0), ms)
 
 
 @dataclass
@@ -258,6 +277,7 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
     assert install_guard(engine, force=True)
     workers = WorkerPool()
     meter = LagMeter()
+    pauses = GcPauses()
     timings = Timings()
     with tempfile.TemporaryDirectory(prefix="easyisp-bench-ui-") as tmp:
         settings = QSettings(str(Path(tmp) / "console.ini"), QSettings.Format.IniFormat)
@@ -297,6 +317,10 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
         workers.cancel_all()
         workers.wait(10_000)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        "longest GC pause per generation: "
+        + ", ".join(f"gen{g} {ms:.1f} ms" for g, ms in sorted(pauses.longest.items()))
+    )
     load1, load5, _load15 = os.getloadavg()
     print(f"peak RSS {peak_mb:.0f} MB; load average {load1:.1f} (1 min), {load5:.1f} (5 min)")
     if profiler is not None:

@@ -8,6 +8,7 @@ replaces them, so typing never flashes an empty table.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -350,6 +351,10 @@ class RecordTableModel(QAbstractTableModel):
             self._rows.extend(rows)
             self._formatted.extend([None] * len(rows))
             self.endInsertRows()
+            # The rows a table keeps are long-lived. Left to the cyclic collector, every full
+            # collection walks all of them on the GUI thread: 175 ms at 100,000 customers.
+            # Frozen, they are skipped (plain rows are still freed by reference counting).
+            gc.freeze()
         self.page_loaded.emit()
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
