@@ -7,11 +7,13 @@ Load the database first (kept): bench/demo_bulk.py --customers 1000000 --databas
 easyisp_bench_console --keep. Measures what the table model's workers run (the list
 repository, one session per read) for the tenant with the most customers: time to first
 page (count + page), filter-as-you-type per keystroke (p50/p95), sort by each column, jump
-to the last row (the first page in reverse order), and this process's peak RSS.
+to the last row (the first page in reverse order), and this process's peak RSS. Then, unless
+--no-lag, bench/console_lag.py measures the event-loop lag of the real pages doing the same.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import statistics
@@ -31,10 +33,19 @@ from easyisp_core.repositories.customer_list import (
     CustomerListRepository,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from console_lag import run as run_lag
+
 WORDS = ["wanjiru", "kamau", "otieno", "0712 3", "user0001", "achieng o", "mwangi j"]
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="The console's customers table, measured.")
+    parser.add_argument("--no-lag", action="store_true", help="database figures only")
+    parser.add_argument("--scroll-seconds", type=float, default=30.0)
+    parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
+    args = parser.parse_args()
     url = os.environ["EASYISP_DATABASE_URL"]
     engine = make_engine(url, application_name="easyisp-bench")
     sessions = sessionmaker(engine)
@@ -71,7 +82,10 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.0f} MB")
     engine.dispose()
-    return 0
+    if args.no_lag:
+        return 0
+    lag_exit: int = run_lag(args.scroll_seconds, args.profile)
+    return lag_exit
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ replaces them, so typing never flashes an empty table.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,16 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 OBJECT_ROLE = Qt.ItemDataRole.UserRole
 # The raw value of a cell, for sorting and comparing (not the formatted text).
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+# data() runs for every role of every visible cell on each paint: compare plain ints (a
+# PySide enum comparison costs microseconds) and answer the roles nobody asks for at once.
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_OBJECT = OBJECT_ROLE.value
+_SORT = SORT_ROLE if isinstance(SORT_ROLE, int) else SORT_ROLE.value
+_ANSWERED = frozenset({_DISPLAY, _ALIGNMENT, _OBJECT, _SORT})
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def plain(value: Any) -> str:
@@ -130,6 +141,8 @@ class RecordTableModel(QAbstractTableModel):
         first_sortable = next(c.sort_key for c in self.columns if c.sort_key is not None)
         self._query = TableQuery(sort=default_sort or first_sortable)
         self._rows: list[Any] = []
+        # Each row's formatted cells, filled in when first painted.
+        self._formatted: list[tuple[str, ...] | None] = []
         self._count: RowCount | None = None
         self._token: Any = None
         self._has_more = False
@@ -176,19 +189,29 @@ class RecordTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        role = role if isinstance(role, int) else role.value
+        if role not in _ANSWERED or not index.isValid():
             return None
-        row = self._rows[index.row()]
+        number = index.row()
+        if number >= len(self._rows):
+            return None
+        if role == _DISPLAY:
+            return self._texts(number)[index.column()]
         column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.formatter(column.value(row))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT:
             return column.alignment
-        if role == OBJECT_ROLE:
-            return row
-        if role == SORT_ROLE:
-            return column.value(row)
-        return None
+        if role == _OBJECT:
+            return self._rows[number]
+        return column.value(self._rows[number])
+
+    def _texts(self, number: int) -> tuple[str, ...]:
+        """A row's formatted cells, formatted once (a repaint asks for them again and again)."""
+        texts = self._formatted[number]
+        if texts is None:
+            row = self._rows[number]
+            texts = tuple(c.formatter(c.value(row)) for c in self.columns)
+            self._formatted[number] = texts
+        return texts
 
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -204,7 +227,7 @@ class RecordTableModel(QAbstractTableModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
 
     def canFetchMore(self, parent: AnyIndex) -> bool:  # noqa: N802
         return not parent.isValid() and self._has_more and self._running is None
@@ -312,6 +335,7 @@ class RecordTableModel(QAbstractTableModel):
     def _on_first(self, page: Page) -> None:
         self.beginResetModel()
         self._rows = list(page.rows)
+        self._formatted = [None] * len(self._rows)
         self._token = page.token
         self._count = page.count
         self._has_more = len(self._rows) >= self.page_size
@@ -325,7 +349,12 @@ class RecordTableModel(QAbstractTableModel):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self._rows.extend(rows)
+            self._formatted.extend([None] * len(rows))
             self.endInsertRows()
+            # The rows a table keeps are long-lived. Left to the cyclic collector, every full
+            # collection walks all of them on the GUI thread: 175 ms at 100,000 customers.
+            # Frozen, they are skipped (plain rows are still freed by reference counting).
+            gc.freeze()
         self.page_loaded.emit()
 
     def _on_error(self, generation: int, exc: BaseException) -> None:

@@ -30,6 +30,7 @@ from easyisp_core.services.payments import record_payment
 from easyisp_core.services.tenants import update_config
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
+from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.main_window import MainWindow
 from easyisp_desktop.views.registry import PAGES
 from easyisp_desktop.views.settings import SettingsPage
@@ -224,3 +225,46 @@ def test_a_payment_recorded_elsewhere_appears_in_the_open_payments_page(
             {"tenant": site.tenant, "customer": site.customer, "amount": "700", "method": "CASH"},
         )
     qtbot.waitUntil(lambda: page.model.rowCount() == before + 1, timeout=WAIT_MS)
+
+
+# The offscreen platform cannot raise a window (the workspace raises itself when opened).
+@pytest.mark.qt_log_ignore(
+    "This plugin does not support propagateSizeHints", "This plugin does not support raise"
+)
+def test_every_page_and_the_customer_workspace_load_under_the_gui_thread_guard(
+    qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
+) -> None:
+    """An ADMIN opens every page of the registry, the Customers page and a customer's
+    workspace with the guard on: a database call on the GUI thread anywhere raises (and an
+    exception in a Qt slot fails the test), so every read here ran in a worker."""
+    window = console["ADMIN"] = open_window(qtbot, site, "ADMIN", tmp_path)
+    database = window.database
+    assert database is not None
+    # The guard is on for the window's engine: on this (GUI) thread it refuses outright.
+    with pytest.raises(RuntimeError, match="GUI thread"), database.engine.connect():
+        pass
+
+    allowed = ROLE_DEFAULTS[StaffRole.ADMIN]
+    expected = ["Customers", *(spec.title for spec in PAGES if spec.permission in allowed)]
+    assert [t for t in window.page_titles() if t != "Dashboard"] == expected
+    for title in expected:
+        page = window.show_page(title)
+        if isinstance(page, SettingsPage):
+            qtbot.waitUntil(partial(settled, page), timeout=WAIT_MS)
+            assert page.form.message_text == ""
+            continue
+        assert isinstance(page, TablePage), title
+        qtbot.waitUntil(lambda p=page: p.model.count is not None, timeout=WAIT_MS)  # type: ignore[misc]
+        assert page.status_label.text() == "", (title, page.status_label.text())
+
+    customers = window.customers
+    assert customers is not None
+    assert customers.model.rowCount() >= 1
+    customers.table.setCurrentIndex(customers.model.index(0, 0))
+    workspace = customers.open_current()
+    assert workspace is not None
+    qtbot.waitUntil(lambda: workspace.data is not None, timeout=WAIT_MS)
+    assert workspace.data is not None
+    assert workspace.data.profile.full_name == "Wanjiru Kamau"
+    assert workspace.data.tabs["payments"]  # the site has paid (other tests may add more)
+    customers.close_workspaces()
