@@ -11,10 +11,15 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound
-from easyisp_core.repositories.mpesa_payments import ReceiptRepository, WalletCustomerRepository
+from easyisp_core.repositories.mpesa_payments import (
+    ReceiptRepository,
+    SuspenseRepository,
+    WalletCustomerRepository,
+)
 from easyisp_core.rules.mpesa import normalize_account
 from easyisp_core.schemas.mpesa_statement import StatementLine
 from easyisp_core.services.mpesa_credit import Credit, credit_receipt
+from easyisp_core.services.mpesa_suspense import resolve_suspense
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,13 @@ def credit_missing(
         customer_id = customers.find_by_account(tenant_id, normalize_account(line.account))
     if customer_id is None or customers.tenant_of(customer_id) != tenant_id:
         raise NotFound(f"Name the customer to credit receipt {line.receipt} to.")
+    waiting = SuspenseRepository(session).open_by_receipt(line.receipt)
+    if waiting is not None:
+        # The money is in suspense: settle it there (the database function staff may call).
+        resolved = resolve_suspense(session, waiting, customer_id, now)
+        return Credit(
+            resolved.payment_id, True, resolved.renewed_until, resolved.reauthorise_command
+        )
     return credit_receipt(
         session,
         customer_id=customer_id,
