@@ -66,6 +66,8 @@ def capture_pages(window: MainWindow, out: Path, statement: Path | None = None) 
             continue
         page = window.show_page(title)
         _wait(lambda page=page: _loaded(page))  # type: ignore[misc]
+        if isinstance(page, SuspensePage) and page.model.rowCount():
+            page.select_row(0)  # the row's action enabled, as an operator sees it
         _settle()
         window.grab().save(str(out / name))
         saved += 1

@@ -51,14 +51,15 @@ def add_suspense_examples(session: Session, tenant: str, now: datetime) -> int:
 
 
 def example_statement(session: Session, tenant: str, now: datetime) -> str:
-    """The portal CSV for the last three days: our M-Pesa payments (one left out, so the
+    """The portal CSV for the last twelve hours: our M-Pesa payments (one left out, so the
     comparison has something to show) and two receipts we never recorded."""
     tenant_id = TenantRepository(session).get_by_name(tenant).id
     ours = sorted(
-        ReceiptRepository(session).completed_mpesa(tenant_id, now - timedelta(days=3), now),
+        ReceiptRepository(session).completed_mpesa(tenant_id, now - timedelta(hours=12), now),
         key=lambda p: p[2] or now,
-    )[-8:]
-    lines = [(r, a, t or now, "") for i, (r, a, t) in enumerate(ours) if i != 3]
+    )
+    left_out = len(ours) // 2
+    lines = [(r, a, t or now, "") for i, (r, a, t) in enumerate(ours) if i != left_out]
     lines += [
         ("TKR9UC1R5E", Decimal("1500.00"), now - timedelta(hours=7), "ACC-9999"),
         ("TKR9VD3S6F", Decimal("300.00"), now - timedelta(hours=2), "hotspot"),

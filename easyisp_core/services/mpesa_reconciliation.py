@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -55,7 +55,8 @@ def reconcile(session: Session, tenant_id: uuid.UUID, lines: list[StatementLine]
     not_listed: list[OurPayment] = []
     if lines:
         since = min(line.completed_at for line in lines)
-        until = max(line.completed_at for line in lines)
+        # The statement gives whole seconds; our times carry the fraction.
+        until = max(line.completed_at for line in lines) + timedelta(seconds=1)
         not_listed = [
             OurPayment(receipt, amount, paid_at)
             for receipt, amount, paid_at in receipts.completed_mpesa(tenant_id, since, until)

@@ -125,6 +125,7 @@ class ReconcileDialog(QDialog):
             view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
             view.verticalHeader().setVisible(False)
             view.setAlternatingRowColors(True)
+            view.setWordWrap(False)
             self.views[key] = view
             self.tabs.addTab(view, "")
         self.views["missing"].selectionModel().selectionChanged.connect(self._update_credit)
@@ -211,6 +212,8 @@ class ReconcileDialog(QDialog):
         self.missing.set_rows(result.missing_in_ours)
         self.not_listed.set_rows(result.missing_in_statement)
         self._show_counts()
+        for view in self.views.values():
+            view.resizeColumnsToContents()
         self._update_credit()
         if not self.status.text().startswith(("Credited", "Already")):
             self.message.emit(f"{len(self.lines)} receipts in the statement")
