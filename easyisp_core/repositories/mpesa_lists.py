@@ -53,6 +53,7 @@ SUSPENSE: Listing[SuspenseRow] = Listing(
     id_column=MpesaSuspense.id,
     tenant_column=MpesaSuspense.tenant_id,
     sorts={
+        "paid_at": MpesaSuspense.paid_at,
         "created_at": MpesaSuspense.created_at,
         "amount": MpesaSuspense.amount,
         "receipt": MpesaSuspense.receipt,
@@ -64,6 +65,7 @@ SUSPENSE: Listing[SuspenseRow] = Listing(
         MpesaSuspense.msisdn,
         MpesaSuspense.amount,
     ],
+    nullable_sorts=frozenset({"paid_at"}),
     options={"status": _status},
 )
 

@@ -23,7 +23,7 @@ CREATE = "payments.create"
 
 COLUMNS = (
     Column("receipt", "Receipt", fmt.text, sort_key="receipt"),
-    Column("paid_at", "Paid at", fmt.moment),
+    Column("paid_at", "Paid at", fmt.moment, sort_key="paid_at"),
     Column("amount", "Amount", fmt.kes, alignment=RIGHT, sort_key="amount"),
     # As Daraja gives it: masked (2547****126) or hashed, never a number to dial.
     Column("msisdn", "Phone", fmt.text),
@@ -51,7 +51,8 @@ class SuspensePage(EntityPage):
             columns=COLUMNS,
             listing="mpesa_suspense",
             nouns=("payment", "payments"),
-            default_sort="created_at",
+            # Oldest first: the payer waiting longest is served first.
+            default_sort="paid_at",
             parent=parent,
         )
         self.open_button = QRadioButton("Waiting")
