@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.main_window import MainWindow
+from easyisp_desktop.views.mpesa_suspense import SuspensePage
 from easyisp_desktop.views.packages import PackagesPage
 from easyisp_desktop.views.payments import PaymentsPage
 from easyisp_desktop.views.settings import SettingsPage
@@ -21,6 +22,7 @@ PAGE_SHOTS = {
     "Packages": "packages.png",
     "Vouchers": "vouchers.png",
     "Payments": "payments.png",
+    "M-Pesa suspense": "mpesa-suspense.png",
     "Invoices": "invoices.png",
     "Expenses": "expenses.png",
     "Routers": "routers.png",
@@ -55,14 +57,17 @@ def _loaded(page: QWidget) -> bool:
     return True
 
 
-def capture_pages(window: MainWindow, out: Path) -> int:
-    """Save each entity page the logged-in user sees, and two forms; returns how many."""
+def capture_pages(window: MainWindow, out: Path, statement: Path | None = None) -> int:
+    """Save each entity page the logged-in user sees, two forms and, given an M-Pesa
+    statement, its reconciliation; returns how many."""
     saved = 0
     for title, name in PAGE_SHOTS.items():
         if title not in window.page_titles():
             continue
         page = window.show_page(title)
         _wait(lambda page=page: _loaded(page))  # type: ignore[misc]
+        if isinstance(page, SuspensePage) and page.model.rowCount():
+            page.select_row(0)  # the row's action enabled, as an operator sees it
         _settle()
         window.grab().save(str(out / name))
         saved += 1
@@ -88,4 +93,17 @@ def capture_pages(window: MainWindow, out: Path) -> int:
         form.grab().save(str(out / "payment-form-error.png"))
         form.reject()
         saved += 1
+    suspense = window.page_by_title.get("M-Pesa suspense")
+    if statement is not None and isinstance(suspense, SuspensePage):
+        window.show_page("M-Pesa suspense")
+        dialog = suspense.reconcile()
+        if dialog is not None:
+            dialog.load_file(statement)
+            _wait(lambda: dialog.outcome is not None)
+            dialog.tabs.setCurrentIndex(1)
+            dialog.select_missing(0)
+            _settle()
+            dialog.grab().save(str(out / "mpesa-reconcile.png"))
+            dialog.reject()
+            saved += 1
     return saved

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 SIZE = (1366, 768)  # the smallest laptop screen the console must work on
@@ -53,6 +54,7 @@ def _capture(out: Path, data_dir: Path) -> int:
     from easyisp_core.crypto import SecretBox, load_or_create_site_key
     from easyisp_core.db.engine import open_database, session_scope
     from easyisp_core.demo import load_demo
+    from easyisp_core.demo.mpesa_examples import add_suspense_examples, example_statement
     from easyisp_core.settings import Settings
     from easyisp_desktop.login import LoginFlow
     from easyisp_desktop.main_window import MainWindow
@@ -63,6 +65,10 @@ def _capture(out: Path, data_dir: Path) -> int:
         box = SecretBox.from_encoded(load_or_create_site_key(settings.resolved_site_key_file))
         with session_scope(admin.sessions) as session:
             result = load_demo(session, box)
+            now = datetime.now(UTC)
+            add_suspense_examples(session, result.tenants[0].name, now)
+            statement = data_dir / "org-statement.csv"
+            statement.write_text(example_statement(session, result.tenants[0].name, now))
         login = next(s for s in result.tenants[0].staff if s.role == "ADMIN")
         app = QApplication.instance() or QApplication([])
         ini = QSettings(str(data_dir / "console.ini"), QSettings.Format.IniFormat)
@@ -117,7 +123,7 @@ def _capture(out: Path, data_dir: Path) -> int:
 
         from easyisp_desktop.page_screenshots import capture_pages
 
-        capture_pages(window, out)
+        capture_pages(window, out, statement=statement)
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

@@ -235,6 +235,9 @@ class SuspenseRepository:
         self, receipt: str, customer_id: uuid.UUID, payment_id: uuid.UUID, at: datetime
     ) -> None:
         """Another route credited this receipt: the suspense entry is settled by it."""
+        if self.open_by_receipt(receipt) is None:
+            # Nothing to settle; a staff login (which may not update the table) gets here.
+            return
         self.session.execute(
             update(MpesaSuspense)
             .where(MpesaSuspense.receipt == receipt, MpesaSuspense.status == SuspenseStatus.OPEN)
@@ -243,6 +246,13 @@ class SuspenseRepository:
                 customer_id=customer_id,
                 payment_id=payment_id,
                 resolved_at=at,
+            )
+        )
+
+    def open_by_receipt(self, receipt: str) -> uuid.UUID | None:
+        return self.session.scalar(
+            select(MpesaSuspense.id).where(
+                MpesaSuspense.receipt == receipt, MpesaSuspense.status == SuspenseStatus.OPEN
             )
         )
 

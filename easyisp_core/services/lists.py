@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from easyisp_core.repositories import office_lists
+from easyisp_core.repositories import mpesa_lists, office_lists
 from easyisp_core.repositories.keyset import Listing, ListPage, ListQuery
 from easyisp_core.repositories.lists import LISTINGS as OPERATIONS
 
@@ -24,6 +24,8 @@ LISTINGS: dict[str, Listing[Any]] = {
     "sms_log": office_lists.SMS_LOG,
     "vpn_peers": office_lists.VPN_PEERS,
     "tenants": office_lists.TENANTS,
+    "mpesa_suspense": mpesa_lists.SUSPENSE,
+    "mpesa_review": mpesa_lists.REVIEW,
 }
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound
-from easyisp_core.repositories.mpesa_payments import ReceiptRepository, WalletCustomerRepository
+from easyisp_core.repositories.mpesa_payments import (
+    ReceiptRepository,
+    SuspenseRepository,
+    WalletCustomerRepository,
+)
 from easyisp_core.rules.mpesa import normalize_account
 from easyisp_core.schemas.mpesa_statement import StatementLine
 from easyisp_core.services.mpesa_credit import Credit, credit_receipt
+from easyisp_core.services.mpesa_suspense import resolve_suspense
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,8 @@ def reconcile(session: Session, tenant_id: uuid.UUID, lines: list[StatementLine]
     not_listed: list[OurPayment] = []
     if lines:
         since = min(line.completed_at for line in lines)
-        until = max(line.completed_at for line in lines)
+        # The statement gives whole seconds; our times carry the fraction.
+        until = max(line.completed_at for line in lines) + timedelta(seconds=1)
         not_listed = [
             OurPayment(receipt, amount, paid_at)
             for receipt, amount, paid_at in receipts.completed_mpesa(tenant_id, since, until)
@@ -73,6 +79,13 @@ def credit_missing(
         customer_id = customers.find_by_account(tenant_id, normalize_account(line.account))
     if customer_id is None or customers.tenant_of(customer_id) != tenant_id:
         raise NotFound(f"Name the customer to credit receipt {line.receipt} to.")
+    waiting = SuspenseRepository(session).open_by_receipt(line.receipt)
+    if waiting is not None:
+        # The money is in suspense: settle it there (the database function staff may call).
+        resolved = resolve_suspense(session, waiting, customer_id, now)
+        return Credit(
+            resolved.payment_id, True, resolved.renewed_until, resolved.reauthorise_command
+        )
     return credit_receipt(
         session,
         customer_id=customer_id,

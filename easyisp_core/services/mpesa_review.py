@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from easyisp_core.errors import NotFound
 from easyisp_core.models import MpesaCallback
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository
 
@@ -44,3 +45,11 @@ def callbacks_for_review(
     return [
         ReviewEntry.of(r) for r in MpesaCallbackRepository(session).for_review(tenant_id, limit)
     ]
+
+
+def review_entry(session: Session, callback_id: int) -> ReviewEntry:
+    """One stored callback with its raw body, as Daraja sent it."""
+    row = MpesaCallbackRepository(session).get(callback_id)
+    if row is None:
+        raise NotFound("No such callback (or not one you may read).")
+    return ReviewEntry.of(row)

@@ -54,6 +54,8 @@ ACTIONS = {
     "Packages": {"new": "packages.write", "edit": "packages.write", "delete": "packages.write"},
     "Vouchers": {"new": "vouchers.write"},
     "Payments": {"new": "payments.create"},
+    "M-Pesa suspense": {"assign": "payments.create", "reconcile": "payments.create"},
+    "Payment review": {"edit": "payments.read"},
     "Routers": {"new": "nas.write", "edit": "nas.write", "delete": "nas.write"},
     "Sessions": {},
     "Staff": {
