@@ -9,9 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import (
     Customer,
     MpesaCallback,
@@ -131,6 +133,24 @@ class HotspotPurchaseRepository:
             .limit(1)
         ).one_or_none()
         return DeviceAccount(row.id, row.username, row.mac) if row else None
+
+    def self_signup(
+        self, tenant_id: uuid.UUID, mac: str, phone: str, password_enc: bytes
+    ) -> uuid.UUID:
+        """The device's hotspot account, created by easyisp_hotspot_self_signup (migration
+        0015) when it has none: one per (tenant, MAC) even for concurrent callers.
+        ValidationFailed when the database refuses (sign-up off, phone over its cap)."""
+        try:
+            with self.session.begin_nested():
+                created = self.session.scalar(
+                    text("SELECT easyisp_hotspot_self_signup(:t, CAST(:m AS macaddr), :p, :pw)"),
+                    {"t": tenant_id, "m": mac, "p": phone, "pw": password_enc},
+                )
+        except DBAPIError as exc:
+            reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None)
+            raise ValidationFailed({"signup": reason or "this device cannot sign up"}) from exc
+        assert isinstance(created, uuid.UUID)
+        return created
 
     def add_pending(self, row: PendingHotspotPayment) -> uuid.UUID:
         self.session.add(row)

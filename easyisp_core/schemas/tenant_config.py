@@ -1,4 +1,5 @@
-"""A tenant's configuration: time zone, SMS, M-Pesa and branding (tenants.config)."""
+"""A tenant's configuration: time zone, SMS, M-Pesa, branding and hotspot sign-up
+(tenants.config)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ class BrandingSettings(_Strict):
     receipt_footer: str | None = Field(default=None, max_length=500)
 
 
+class HotspotSettings(_Strict):
+    """Self sign-up: a device with no account that buys at the captive portal gets a hotspot
+    account of its own (migration 0015, easyisp_hotspot_self_signup reads these keys)."""
+
+    self_signup: bool = True
+    # At most this many hotspot accounts share one paying phone (one per device MAC).
+    max_accounts_per_phone: int = Field(default=3, ge=1, le=50)
+
+
 class ExpiredPolicy(_Strict):
     """What RADIUS does with an expired or suspended PPPoE subscriber (RADIUS issue)."""
 
@@ -49,6 +59,7 @@ class TenantConfig(_Strict):
     sms: SmsSettings = SmsSettings()
     mpesa: MpesaSettings = MpesaSettings()
     branding: BrandingSettings = BrandingSettings()
+    hotspot: HotspotSettings = HotspotSettings()
     expired: ExpiredPolicy = ExpiredPolicy()
 
     @field_validator("timezone")

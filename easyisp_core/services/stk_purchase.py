@@ -8,6 +8,7 @@ Daraja itself is called by radius_service.mpesa.stk_flow; nothing here touches t
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,11 @@ from easyisp_core.models.enums import (
     MpesaCallbackKind,
     MpesaCallbackOutcome,
 )
-from easyisp_core.repositories.hotspot_purchases import HotspotPurchaseRepository, PackageOffer
+from easyisp_core.repositories.hotspot_purchases import (
+    DeviceAccount,
+    HotspotPurchaseRepository,
+    PackageOffer,
+)
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository, NewCallback
 from easyisp_core.rules.hotspot_login import HotspotLogin, hotspot_login
 from easyisp_core.rules.phones import normalize_ke_phone
@@ -38,6 +43,7 @@ from easyisp_core.services.mpesa_callbacks import Processed, process
 
 # "I have already paid" finds payments this recent only.
 RECEIPT_LOGIN_WINDOW = timedelta(days=7)
+SIGNUP_OFF = "this network does not create accounts for new devices"
 # Where the query-settled "callback" came from, for whoever reviews the raw store.
 QUERY_SOURCE_NOTE = "settled by STK Push Query (no callback arrived)"
 
@@ -64,7 +70,8 @@ class PushPlan:
     mac_address: str | None
     ip_address: str | None
     nas_id: uuid.UUID | None
-    # None when no hotspot account matches the device: the money then goes to suspense.
+    # None only when no account matches and the router sent no MAC (nothing to bind an
+    # account to): the money then goes to suspense for staff.
     customer_id: uuid.UUID | None
     account_reference: str
 
@@ -121,6 +128,8 @@ def plan_push(
     settings = gateway_settings(session, box, repo.gateway_for(tenant_id, purpose))
     mac = normalize_mac(mac_address)
     account = repo.device_account(tenant_id, mac, [msisdn])
+    if account is None and mac is not None:
+        account = _sign_up(session, box, tenant_id, mac, msisdn)
     prefix = settings.config.account_reference_prefix
     reference = (prefix + (account.username if account else msisdn))[:12]
     return PushPlan(
@@ -136,6 +145,25 @@ def plan_push(
         customer_id=account.customer_id if account else None,
         account_reference=reference,
     )
+
+
+def _sign_up(
+    session: Session, box: SecretBox, tenant_id: uuid.UUID, mac: str, msisdn: str
+) -> DeviceAccount:
+    """A new device's own hotspot account, made before the push so the pending request has a
+    customer and the success callback credits and renews it like any other. If Daraja then
+    refuses the push, the account stays: it has no package and no time, and the device's
+    next attempt gets the same one back (one account per MAC)."""
+    repo = HotspotPurchaseRepository(session)
+    config = TenantConfig.model_validate(repo.tenant_config(tenant_id))
+    if not config.hotspot.self_signup:
+        raise ValidationFailed({"signup": SIGNUP_OFF})
+    # The device logs in by MAC; the password serves the same account on another device.
+    sealed = box.encrypt(secrets.token_urlsafe(6), CUSTOMER_PASSWORD)
+    customer_id = repo.self_signup(tenant_id, mac, msisdn, sealed)
+    login = repo.customer_login(customer_id)
+    assert login is not None
+    return DeviceAccount(customer_id, login[0], login[2])
 
 
 def record_push(

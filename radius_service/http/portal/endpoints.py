@@ -115,6 +115,8 @@ class PortalEndpoints:
             key = "bad_phone" if "phone" in exc.field_errors else "bad_package"
             if "gateway" in exc.field_errors:
                 key = "no_gateway"
+            if "signup" in exc.field_errors:
+                key = "no_signup"
             return HTMLResponse(shop_page(ctx, found, t[key]), status_code=400)
         except DarajaError as exc:
             log.warning("portal STK push for %s refused: %s", ctx.tenant, exc)

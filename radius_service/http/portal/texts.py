@@ -27,6 +27,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_found": "We could not find that M-Pesa code.",
         "no_gateway": "M-Pesa payments are not available here right now.",
         "daraja_down": "M-Pesa is not answering. Please try again in a minute.",
+        "no_signup": "This hotspot does not sign up new devices. "
+        "Use a voucher code, or ask the provider for an account.",
         "bad_phone": "Enter a Safaricom number like 0712 345 678.",
         "bad_package": "Choose a package.",
         "help": "Help",
@@ -55,6 +57,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_found": "Hatukupata msimbo huo wa M-Pesa.",
         "no_gateway": "Malipo ya M-Pesa hayapatikani hapa kwa sasa.",
         "daraja_down": "M-Pesa haijibu. Tafadhali jaribu tena baada ya dakika moja.",
+        "no_signup": "Hotspot hii haisajili vifaa vipya. "
+        "Tumia msimbo wa vocha, au muulize mtoa huduma akaunti.",
         "bad_phone": "Weka nambari ya Safaricom kama 0712 345 678.",
         "bad_package": "Chagua kifurushi.",
         "help": "Msaada",

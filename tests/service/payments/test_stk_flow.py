@@ -249,18 +249,33 @@ def test_bad_phone_is_refused_and_stores_nothing(shop: Shop) -> None:
     assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
 
 
-def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
+NEW_MAC = "AA:BB:CC:00:00:99"
+NEW_PHONE = "0712345699"
+
+
+def _push_from(shop: Shop, phone: str, mac: str | None) -> uuid.UUID:
     async def go() -> uuid.UUID:
         flow = shop.flow()
         try:
             started = await flow.start_push(
-                PushRequest(shop.tenant_id, shop.package_id, "0712345699", "AA:BB:CC:00:00:99")
+                PushRequest(shop.tenant_id, shop.package_id, phone, mac, "10.5.50.21")
             )
         finally:
             await flow.aclose()
         return started.pending_id
 
-    pending_id = _run(go)
+    return _run(go)
+
+
+def _accounts_of(shop: Shop, mac: str) -> int:
+    return int(
+        shop.scalar("SELECT count(*) FROM customers WHERE mac_address = CAST(:m AS macaddr)", m=mac)
+    )
+
+
+def test_device_without_mac_pays_into_suspense(shop: Shop) -> None:
+    """No MAC from the router: nothing to bind an account to, so no account is made."""
+    pending_id = _push_from(shop, NEW_PHONE, None)
     # Nobody to credit: the money waits in suspense for staff, never lost.
     deadline = time.monotonic() + 30
     while shop.scalar("SELECT count(*) FROM mpesa_suspense") == 0:
@@ -271,6 +286,108 @@ def test_unknown_device_pays_into_suspense(shop: Shop) -> None:
     assert shop.payments() == 0
     with session_scope(shop.service) as session:
         assert login_after_purchase(session, shop.box, shop.tenant_id, pending_id) is None
+
+
+def test_new_device_signs_up_pays_and_logs_in_by_mac(shop: Shop, fresh_db_url: str) -> None:
+    """A phone the ISP has never seen buys a package: the push creates its hotspot account,
+    the callback credits and renews it, and the router's MAC login is then accepted with the
+    package's Session-Timeout."""
+    radius = RadiusServerThread(fresh_db_url, shop.box)
+    address = radius.start()
+    try:
+        nas = NasSimulator(address, NAS_SECRET.encode(), timeout=3.0)
+        nas.calling_station_id = NEW_MAC
+        refused = nas.login(NEW_MAC, "", method="mac")
+        assert refused is not None
+        assert not refused.accepted
+
+        pending_id = _push_from(shop, NEW_PHONE, NEW_MAC)
+        assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+
+        assert _accounts_of(shop, NEW_MAC) == 1
+        account = shop.scalar(
+            "SELECT username || ' ' || phone || ' ' || connection_type || ' ' || status "
+            "FROM customers WHERE mac_address = CAST(:m AS macaddr)",
+            m=NEW_MAC,
+        )
+        assert account == "hsaabbcc000099 254712345699 HOTSPOT ACTIVE"
+        customer = shop.scalar(
+            "SELECT customer_id FROM pending_hotspot_payments WHERE id = :p", p=pending_id
+        )
+        assert customer is not None
+        paid = shop.scalar(
+            "SELECT sum(amount) FROM payments WHERE customer_id = :c AND status = 'COMPLETED'",
+            c=customer,
+        )
+        assert paid == Decimal("50.00")
+        assert shop.scalar("SELECT count(*) FROM mpesa_suspense") == 0
+        audit = shop.scalar(
+            "SELECT count(*) FROM audit_logs WHERE target_customer_id = :c "
+            "AND action IN ('CUSTOMER_CREATE', 'CUSTOMER_SELF_SIGNUP')",
+            c=customer,
+        )
+        assert audit == 2
+        with session_scope(shop.service) as session:
+            login = login_after_purchase(session, shop.box, shop.tenant_id, pending_id)
+        assert login is not None
+        assert (login.kind, login.username) == (LoginKind.MAC, NEW_MAC)
+
+        accepted = nas.login(NEW_MAC, "", method="mac")
+        assert accepted is not None
+        assert accepted.accepted, accepted.attributes
+        assert 23 * 3600 < accepted.first("Session-Timeout") <= 24 * 3600
+    finally:
+        radius.stop()
+
+
+def test_two_pushes_from_one_new_device_make_one_account(shop: Shop) -> None:
+    """A double tap on the portal: both pushes plan at once. Daraja itself may refuse the
+    second push to the same phone ("unable to lock subscriber"); either way one account."""
+
+    async def go() -> list[object]:
+        flows = [shop.flow(), shop.flow()]
+        try:
+            return await asyncio.gather(
+                *(
+                    flow.start_push(
+                        PushRequest(shop.tenant_id, shop.package_id, NO_CALLBACK, NEW_MAC)
+                    )
+                    for flow in flows
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            for flow in flows:
+                await flow.aclose()
+
+    results = _run(go)
+    assert any(not isinstance(result, BaseException) for result in results), results
+    assert _accounts_of(shop, NEW_MAC) == 1
+    owners = shop.scalar(
+        "SELECT array_agg(DISTINCT customer_id) FROM pending_hotspot_payments "
+        "WHERE mac_address = CAST(:m AS macaddr)",
+        m=NEW_MAC,
+    )
+    account = shop.scalar(
+        "SELECT id FROM customers WHERE mac_address = CAST(:m AS macaddr)", m=NEW_MAC
+    )
+    assert owners == [account]
+
+
+def test_self_signup_turned_off_refuses_and_creates_nothing(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text(
+                "UPDATE tenants SET config = config || "
+                '\'{"hotspot": {"self_signup": false}}\'::jsonb WHERE id = :t'
+            ),
+            {"t": shop.tenant_id},
+        )
+    with pytest.raises(ValidationFailed) as refused:
+        _push_from(shop, NEW_PHONE, NEW_MAC)
+    assert "signup" in refused.value.field_errors
+    assert _accounts_of(shop, NEW_MAC) == 0
+    assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
 
 
 def test_simulator_is_reachable(shop: Shop) -> None:

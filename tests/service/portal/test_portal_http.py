@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal
 
@@ -96,3 +97,43 @@ def test_already_paid_finds_the_payment_by_receipt(portal: Portal) -> None:
     missing = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "QQQ0000000"})
     assert missing.status_code == 404
     assert "could not find" in missing.text
+
+
+NEW_DEVICE = {**ROUTER, "mac": "AA:BB:CC:00:00:77", "ip": "10.5.50.77"}
+
+
+def test_new_device_gets_an_account_and_a_mac_login(portal: Portal) -> None:
+    """A phone the ISP has never seen: the purchase signs the device up, and once paid the
+    router is sent a MAC login for it."""
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**NEW_DEVICE, "package": str(portal.package_id), "phone": "0712345677"},
+        )
+        assert reply.status_code == 303
+        body = _status(client, reply.headers["location"])
+    assert body["state"] == "paid"
+    assert body["login"] == {"username": NEW_DEVICE["mac"], "password": ""}
+    accounts = portal.scalar(
+        "SELECT count(*) FROM customers WHERE mac_address = 'aa:bb:cc:00:00:77'"
+    )
+    assert accounts == 1
+
+
+def test_new_device_is_told_when_the_network_does_not_sign_up(portal: Portal) -> None:
+    with portal.admin.begin() as session:
+        session.execute(
+            text(
+                "UPDATE tenants SET config = config || "
+                '\'{"hotspot": {"self_signup": false}}\'::jsonb WHERE id = :t'
+            ),
+            {"t": portal.tenant_id},
+        )
+    reply = httpx.post(
+        f"{portal.url}/buy",
+        data={**NEW_DEVICE, "package": str(portal.package_id), "phone": "0712345677"},
+    )
+    assert reply.status_code == 400
+    assert "does not sign up new devices" in reply.text
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+    assert portal.scalar("SELECT count(*) FROM customers WHERE mac_address IS NOT NULL") == 1
