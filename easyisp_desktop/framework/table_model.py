@@ -55,6 +55,8 @@ class Column:
     sort_key: str | None = None
     # Shown until the operator hides it through the column chooser.
     visible: bool = True
+    # The text colour for a value (a QColor, or None for the palette's), e.g. a status.
+    foreground: Callable[[Any], Any] | None = None
 
     @property
     def sortable(self) -> bool:
@@ -184,6 +186,8 @@ class RecordTableModel(QAbstractTableModel):
             return column.formatter(column.value(row))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return column.alignment
+        if role == Qt.ItemDataRole.ForegroundRole and column.foreground is not None:
+            return column.foreground(column.value(row))
         if role == OBJECT_ROLE:
             return row
         if role == SORT_ROLE:
