@@ -53,7 +53,18 @@ ACTIONS = {
     "Packages": {"new": "packages.write", "edit": "packages.write", "delete": "packages.write"},
     "Vouchers": {"new": "vouchers.write"},
     "Payments": {"new": "payments.create"},
-    "Routers": {"new": "nas.write", "edit": "nas.write", "delete": "nas.write"},
+    "Routers": {
+        "new": "nas.write",
+        "edit": "nas.write",
+        "delete": "nas.write",
+        "script": "nas.secrets.read",
+        # Queued for the site service: also needs sessions.disconnect, which every role
+        # with nas.write has.
+        "test": "nas.write",
+        "sync": "nas.write",
+        "vpn_on": "vpn.write",
+        "vpn_off": "vpn.write",
+    },
     "Sessions": {},
     "Staff": {
         "new": "staff.manage",
