@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 SIZE = (1366, 768)  # the smallest laptop screen the console must work on
@@ -56,6 +57,7 @@ def _capture(out: Path, data_dir: Path) -> int:
     from easyisp_core.settings import Settings
     from easyisp_desktop.login import LoginFlow
     from easyisp_desktop.main_window import MainWindow
+    from easyisp_desktop.screenshot_site import answer_sync_preview, prepare_router_site
 
     settings = Settings(data_dir=data_dir, database_url=None)
     admin = open_database(settings)
@@ -63,6 +65,8 @@ def _capture(out: Path, data_dir: Path) -> int:
         box = SecretBox.from_encoded(load_or_create_site_key(settings.resolved_site_key_file))
         with session_scope(admin.sessions) as session:
             result = load_demo(session, box)
+            main = result.tenants[0]
+            prepare_router_site(session, main.name, [r.name for r in main.routers])
         login = next(s for s in result.tenants[0].staff if s.role == "ADMIN")
         app = QApplication.instance() or QApplication([])
         ini = QSettings(str(data_dir / "console.ini"), QSettings.Format.IniFormat)
@@ -82,7 +86,8 @@ def _capture(out: Path, data_dir: Path) -> int:
             print(f"login failed: {flow.dialog.error.text()}", file=sys.stderr)
             return 1
         flow.dialog.hide()
-        window = MainWindow(lambda *, progress: database, settings=ini)
+        # This PC is the site server: it has the site key (router secrets, onboarding scripts).
+        window = MainWindow(lambda *, progress: database, settings=ini, secret_box=box)
         window.resize(*SIZE)
         window.show()
         window.start()
@@ -117,7 +122,7 @@ def _capture(out: Path, data_dir: Path) -> int:
 
         from easyisp_desktop.page_screenshots import capture_pages
 
-        capture_pages(window, out)
+        capture_pages(window, out, answer_sync=partial(answer_sync_preview, admin.sessions))
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

@@ -9,6 +9,7 @@ live-update listener and re-reads it in a worker; without a listener it re-reads
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,9 @@ class OnboardingScriptDialog(QDialog):
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(QLabel("Paste this into the router's terminal (or import the file):"))
+        layout.addWidget(
+            QLabel(f"Paste this into the terminal of {router} (or import the .rsc file):")
+        )
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -204,6 +207,7 @@ class RouterCommandDialog(QDialog):
         self.payload: dict[str, Any] = {}
         self.timed_out = False
 
+        heading = QLabel(f"<b>{escape(title)}</b>")
         self.state_label = QLabel("")
         self.state_label.setWordWrap(True)
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -218,6 +222,7 @@ class RouterCommandDialog(QDialog):
         buttons.addStretch()
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
+        layout.addWidget(heading)
         layout.addWidget(self.state_label)
         layout.addWidget(self.result_view, 1)
         layout.addLayout(buttons)
@@ -284,9 +289,9 @@ class RouterCommandDialog(QDialog):
         elif command.status == "RUNNING":
             state = "Running on the site service…"
         elif command.status == "DONE":
-            state = "Done."
+            state = self._done_text(command)
         else:
-            state = "Failed."
+            state = "Failed: the site service reports:"
         self.state_label.setText(state)
         self.result_view.setPlainText(command.result or "")
         if command.finished:
@@ -296,6 +301,13 @@ class RouterCommandDialog(QDialog):
         elif command.status == "RUNNING":
             self._timeout.stop()  # the service answered; it has its own router timeouts
         self.command_changed.emit(command)
+
+    def _done_text(self, command: ServiceCommandInfo) -> str:
+        if self.kind != "ROUTER_SYNC" or command.payload.get("apply") is not False:
+            return "Done."
+        if (command.result or "").strip() == NOTHING_TO_CHANGE:
+            return "The router already matches the database."
+        return "The router differs from the database; nothing has been changed yet:"
 
     def _offers_apply(self, command: ServiceCommandInfo) -> bool:
         return (

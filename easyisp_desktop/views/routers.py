@@ -72,8 +72,9 @@ COLUMNS = (
     Column("cpu_load", "CPU", cpu, alignment=RIGHT),
     RowColumn("memory", "Memory", memory, alignment=RIGHT),
     Column("uptime", "Uptime", fmt.text),
-    Column("health_error", "Problem", fmt.text, foreground=lambda e: STATUS_COLOURS["OFFLINE"]),
     Column("location", "Location", fmt.text),
+    # Last: the reason is the longest text and gets the rest of the width.
+    Column("health_error", "Problem", fmt.text, foreground=lambda e: STATUS_COLOURS["OFFLINE"]),
     Column("api_username", "API user", fmt.text, visible=False),
     Column("api_port", "API port", alignment=RIGHT, visible=False),
     Column("require_message_authenticator", "Msg-Auth", fmt.yes_no, visible=False),
@@ -126,6 +127,8 @@ class RoutersPage(EntityPage):
         self._selected_id: uuid.UUID | None = None
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.page_loaded.connect(self._restore_selection)
+        # The Problem column takes the width left over (the reason can be long).
+        self.table.horizontalHeader().setStretchLastSection(True)
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(HEALTH_REFRESH_MS)
         self._health_timer.timeout.connect(self.refresh_health)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -47,6 +47,7 @@ pytestmark = QT_WARNINGS_FAIL
 __all__ = ["engines_disposed", "no_logged_warnings", "site"]
 
 ROUTER = "core-router"
+T = TypeVar("T")
 SITE_KEY = "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo="
 
 
@@ -174,7 +175,7 @@ def test_a_router_going_offline_appears_on_the_open_page(
     assert cell(page, row, "status", Qt.ItemDataRole.ForegroundRole) == STATUS_COLOURS["OFFLINE"]
     # The operator's selection survives the refresh.
     qtbot.waitUntil(lambda: page.selected_row() is not None, timeout=WAIT_MS)
-    assert page.selected_row().name == ROUTER
+    assert required(page.selected_row()).name == ROUTER
 
 
 def test_onboarding_script_dialog(
@@ -184,8 +185,7 @@ def test_onboarding_script_dialog(
     _window, page = open_routers(qtbot, site, "ADMIN", tmp_path, windows)
     page.select_row(router_row(page))
 
-    dialog = page.show_script()
-    assert dialog is not None
+    dialog = required(page.show_script())
     with qtbot.waitSignal(dialog.failed, timeout=WAIT_MS) as failed:
         pass
     assert "has not published its WireGuard identity" in str(failed.args[0])
@@ -198,8 +198,7 @@ def test_onboarding_script_dialog(
                                           "10.10.0.0/16"))  # fmt: skip
     engine.dispose()
 
-    dialog = page.show_script()
-    assert dialog is not None
+    dialog = required(page.show_script())
     with qtbot.waitSignal(dialog.script_shown, timeout=WAIT_MS) as shown:
         pass
     script = str(shown.args[0])
@@ -207,12 +206,12 @@ def test_onboarding_script_dialog(
     assert "/interface wireguard" in script
     assert dialog.view.toPlainText() == script
     assert dialog.view.isReadOnly()
-    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    dialog.copy_button.click()
     assert QGuiApplication.clipboard().text() == script
 
     target = tmp_path / "router.rsc"
     dialog.save_path_chooser = lambda _name: str(target)
-    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    dialog.save_button.click()
     qtbot.waitUntil(target.exists, timeout=WAIT_MS)
     assert target.read_text(encoding="utf-8") == script
 
@@ -223,6 +222,11 @@ def test_onboarding_script_dialog(
     assert check_script(v6) == []
     assert "/interface wireguard" not in v6
     dialog.reject()
+
+
+def required(value: T | None) -> T:
+    assert value is not None
+    return value
 
 
 def finished(dialog: RouterCommandDialog) -> bool:
@@ -238,8 +242,7 @@ def test_test_connection_queues_the_command_and_shows_the_service_answer(
     page.select_row(router_row(page))
     before = len(commands(site))
 
-    dialog = page.test_connection()
-    assert dialog is not None
+    dialog = required(page.test_connection())
     qtbot.waitUntil(lambda: dialog.command is not None, timeout=WAIT_MS)
     assert dialog.command is not None
     queued = commands(site)[before:]
@@ -248,7 +251,7 @@ def test_test_connection_queues_the_command_and_shows_the_service_answer(
 
     command_id = queued[0][0]
     as_service(site, "UPDATE service_commands SET status = 'RUNNING' WHERE id = :i", i=command_id)
-    qtbot.waitUntil(lambda: dialog.command.status == "RUNNING", timeout=WAIT_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: required(dialog.command).status == "RUNNING", timeout=WAIT_MS)
     assert "Running" in dialog.state_label.text()
     as_service(
         site,
@@ -273,8 +276,7 @@ def test_sync_previews_then_applies(
     page.select_row(router_row(page))
     before = len(commands(site))
 
-    dialog = page.sync()
-    assert dialog is not None
+    dialog = required(page.sync())
     qtbot.waitUntil(lambda: dialog.command is not None, timeout=WAIT_MS)
     preview_id, kind, payload, _status = commands(site)[before]
     assert (kind, payload) == ("ROUTER_SYNC", {"apply": False})
@@ -288,14 +290,15 @@ def test_sync_previews_then_applies(
     )
     qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT_MS)
     assert dialog.result_view.toPlainText() == preview
+    assert "nothing has been changed yet" in dialog.state_label.text()
     assert dialog.apply_button.isVisible()
 
-    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    dialog.apply_button.click()
     qtbot.waitUntil(lambda: len(commands(site)) == before + 2, timeout=WAIT_MS)
     apply_id, kind, payload, _status = commands(site)[before + 1]
     assert (kind, payload) == ("ROUTER_SYNC", {"apply": True})
     qtbot.waitUntil(lambda: dialog.command is not None, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: dialog.command.id == apply_id, timeout=WAIT_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: required(dialog.command).id == apply_id, timeout=WAIT_MS)
     assert not dialog.apply_button.isVisible()
     applied = "Applied 2 changes:\n" + preview
     as_service(
@@ -311,8 +314,7 @@ def test_sync_previews_then_applies(
     dialog.reject()
 
     # Nothing to change: no Apply offered.
-    dialog = page.sync()
-    assert dialog is not None
+    dialog = required(page.sync())
     qtbot.waitUntil(lambda: dialog.command is not None, timeout=WAIT_MS)
     assert dialog.command is not None
     as_service(
@@ -321,6 +323,7 @@ def test_sync_previews_then_applies(
         i=dialog.command.id,
     )
     qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT_MS)
+    assert dialog.state_label.text() == "The router already matches the database."
     assert not dialog.apply_button.isVisible()
     dialog.reject()
 
@@ -336,8 +339,7 @@ def test_no_answer_says_whether_the_service_runs(
     window, page = open_routers(qtbot, site, "ADMIN", tmp_path, windows)
     assert window.service_running is False  # no heartbeat in this database
     page.select_row(router_row(page))
-    dialog = page.test_connection()
-    assert dialog is not None
+    dialog = required(page.test_connection())
     qtbot.waitUntil(lambda: dialog.timed_out, timeout=WAIT_MS)
     assert "the site service is not running" in dialog.state_label.text()
     dialog.reject()
