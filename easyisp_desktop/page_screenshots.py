@@ -111,6 +111,8 @@ def _capture_router_dialogs(
     # A RouterOS 7 router: its script carries the WireGuard tunnel.
     versions = [page.model.row_object(i).routeros_version for i in range(page.model.rowCount())]
     page.select_row(next((i for i, v in enumerate(versions) if (v or "").startswith("7")), 0))
+    _settle()
+    window.grab().save(str(out / "routers.png"))  # again, a router selected: its actions
     script = page.show_script()
     if script is not None:
         script.resize(900, 640)

@@ -57,6 +57,8 @@ class Column:
     visible: bool = True
     # The text colour for a value (a QColor, or None for the palette's), e.g. a status.
     foreground: Callable[[Any], Any] | None = None
+    # A tooltip for a value (the whole text of a column that is often elided).
+    tooltip: Callable[[Any], str] | None = None
 
     @property
     def sortable(self) -> bool:
@@ -188,6 +190,8 @@ class RecordTableModel(QAbstractTableModel):
             return column.alignment
         if role == Qt.ItemDataRole.ForegroundRole and column.foreground is not None:
             return column.foreground(column.value(row))
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
+            return column.tooltip(column.value(row)) or None
         if role == OBJECT_ROLE:
             return row
         if role == SORT_ROLE:

@@ -72,9 +72,16 @@ COLUMNS = (
     Column("cpu_load", "CPU", cpu, alignment=RIGHT),
     RowColumn("memory", "Memory", memory, alignment=RIGHT),
     Column("uptime", "Uptime", fmt.text),
-    Column("location", "Location", fmt.text),
+    # Hidden by default (the column chooser shows it): at 1366 px the reason needs the room.
+    Column("location", "Location", fmt.text, visible=False),
     # Last: the reason is the longest text and gets the rest of the width.
-    Column("health_error", "Problem", fmt.text, foreground=lambda e: STATUS_COLOURS["OFFLINE"]),
+    Column(
+        "health_error",
+        "Problem",
+        fmt.text,
+        foreground=lambda _error: STATUS_COLOURS["OFFLINE"],
+        tooltip=fmt.text,
+    ),
     Column("api_username", "API user", fmt.text, visible=False),
     Column("api_port", "API port", alignment=RIGHT, visible=False),
     Column("require_message_authenticator", "Msg-Auth", fmt.yes_no, visible=False),

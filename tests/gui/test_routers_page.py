@@ -172,6 +172,7 @@ def test_a_router_going_offline_appears_on_the_open_page(
     qtbot.waitUntil(lambda: cell(page, router_row(page), "status") == "Offline", timeout=WAIT_MS)
     row = router_row(page)
     assert cell(page, row, "health_error") == "unreachable: timed out"
+    assert cell(page, row, "health_error", Qt.ItemDataRole.ToolTipRole) == "unreachable: timed out"
     assert cell(page, row, "status", Qt.ItemDataRole.ForegroundRole) == STATUS_COLOURS["OFFLINE"]
     # The operator's selection survives the refresh.
     qtbot.waitUntil(lambda: page.selected_row() is not None, timeout=WAIT_MS)
