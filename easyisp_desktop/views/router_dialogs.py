@@ -68,6 +68,7 @@ class OnboardingScriptDialog(QDialog):
         self.workers = workers
         self.script: OnboardingScript | None = None
         self.busy = False
+        self._generation = 0
 
         self.version = QComboBox()
         self.version.addItem("RouterOS 7 (WireGuard to this site)", 7)
@@ -109,18 +110,26 @@ class OnboardingScriptDialog(QDialog):
         return int(self.version.currentData())
 
     def generate(self) -> None:
+        # A newer request (the operator switched versions) makes older answers stale.
+        self._generation += 1
+        generation = self._generation
         self.busy = True
         self._set_script(None)
         self.message.setText("Generating the script…")
         major = self.routeros_major
-        self.workers.run(
-            lambda: self._generate(major), on_result=self._on_script, on_error=self._on_failed
-        )
+
+        def shown(script: OnboardingScript) -> None:
+            if generation == self._generation:
+                self._on_script(script)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self._on_failed(exc)
+
+        self.workers.run(lambda: self._generate(major), on_result=shown, on_error=failed)
 
     def _on_script(self, script: OnboardingScript) -> None:
         self.busy = False
-        if script.routeros_major != self.routeros_major:
-            return  # the operator switched versions meanwhile; that script follows
         self._set_script(script)
         self.message.setText(
             "RouterOS 6 has no WireGuard: the site reaches this router at its own address."
