@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self._database: Database | None = None
         self._connecting = False
         self._loading = False
+        self._shut_down = False
         self.workers = WorkerPool(self)
 
         self.navigation = QListWidget()
@@ -336,6 +337,8 @@ class MainWindow(QMainWindow):
         self._refresh_timer.start()
 
     def _on_identity(self, identity: SessionIdentity) -> None:
+        if self._shut_down:
+            return  # a queued answer after shutdown must not start pages or a listener
         self.identity = identity
         self.user_label.setText(identity.label)
         if self._database is not None:
@@ -431,6 +434,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop refreshing and wait for running workers; call before closing the database."""
+        self._shut_down = True
         self._refresh_timer.stop()
         if self.customers is not None:
             self.customers.shutdown()  # stops the live-update listener and the workspaces
