@@ -47,7 +47,7 @@ REFRESH_INTERVAL_MS = 30_000
 GEOMETRY_KEY = "main_window/geometry"
 # Which page shows each table that NOTIFYs changes (migration 0009); Customers and the
 # customer workspaces follow the same listener themselves.
-LIVE_PAGES = {"payments": "Payments", "sessions": "Sessions"}
+LIVE_PAGES = {"payments": "Payments", "sessions": "Sessions", "nas": "Routers"}
 SPLITTER_KEY = "main_window/splitter"
 
 ProgressFn = Callable[[str], None]
@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         self._database: Database | None = None
         self._connecting = False
         self._loading = False
+        self._shut_down = False
         self.workers = WorkerPool(self)
 
         self.navigation = QListWidget()
@@ -238,6 +239,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.identity: SessionIdentity | None = None
+        # From the latest overview: None until known, or after a failed load.
+        self.service_running: bool | None = None
         self.user_label = QLabel("")
         self.statusBar().addPermanentWidget(self.user_label)
         self.database_label = QLabel("Database: not connected")
@@ -334,6 +337,8 @@ class MainWindow(QMainWindow):
         self._refresh_timer.start()
 
     def _on_identity(self, identity: SessionIdentity) -> None:
+        if self._shut_down:
+            return  # a queued answer after shutdown must not start pages or a listener
         self.identity = identity
         self.user_label.setText(identity.label)
         if self._database is not None:
@@ -360,7 +365,15 @@ class MainWindow(QMainWindow):
             # in open tables without a refresh.
             self.live = self.customers.start_live_updates(database.engine.url)
             self.live.changed.connect(self._on_live_change)
-        context = PageContext(database.sessions, self.workers, self._settings, identity, self._box)
+        context = PageContext(
+            database.sessions,
+            self.workers,
+            self._settings,
+            identity,
+            self._box,
+            live=self.live,
+            service_running=lambda: self.service_running,
+        )
         for spec in pages_for(identity.permissions):
             if spec.title == "Settings" and identity.tenant_slug is None:
                 continue  # a database administrator belongs to no tenant
@@ -405,6 +418,7 @@ class MainWindow(QMainWindow):
 
     def _on_overview(self, overview: SiteOverview) -> None:
         self._loading = False
+        self.service_running = overview.service_running
         self.dashboard.show_overview(overview)
         self.service_label.setText(
             "Site service: running" if overview.service_running else "Site service: NOT running"
@@ -412,6 +426,7 @@ class MainWindow(QMainWindow):
 
     def _on_overview_failed(self, exc: BaseException) -> None:
         self._loading = False
+        self.service_running = None
         self.service_label.setText("Site service: unknown")
         self.dashboard.show_error(describe_error(exc))
 
@@ -419,6 +434,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop refreshing and wait for running workers; call before closing the database."""
+        self._shut_down = True
         self._refresh_timer.stop()
         if self.customers is not None:
             self.customers.shutdown()  # stops the live-update listener and the workspaces

@@ -15,6 +15,7 @@ from easyisp_desktop.main_window import MainWindow
 from easyisp_desktop.views.mpesa_suspense import SuspensePage
 from easyisp_desktop.views.packages import PackagesPage
 from easyisp_desktop.views.payments import PaymentsPage
+from easyisp_desktop.views.routers import RoutersPage
 from easyisp_desktop.views.settings import SettingsPage
 
 # Navigation title → file name.
@@ -57,9 +58,17 @@ def _loaded(page: QWidget) -> bool:
     return True
 
 
-def capture_pages(window: MainWindow, out: Path, statement: Path | None = None) -> int:
-    """Save each entity page the logged-in user sees, two forms and, given an M-Pesa
-    statement, its reconciliation; returns how many."""
+def capture_pages(
+    window: MainWindow,
+    out: Path,
+    statement: Path | None = None,
+    *,
+    answer_sync: Callable[[int], None] | None = None,
+) -> int:
+    """Save each entity page the logged-in user sees, a few forms and, given an M-Pesa
+    statement, its reconciliation; returns how many.
+
+    `answer_sync(command_id)` plays the site service answering a Sync preview."""
     saved = 0
     for title, name in PAGE_SHOTS.items():
         if title not in window.page_titles():
@@ -106,4 +115,44 @@ def capture_pages(window: MainWindow, out: Path, statement: Path | None = None) 
             dialog.grab().save(str(out / "mpesa-reconcile.png"))
             dialog.reject()
             saved += 1
+    routers = window.page_by_title.get("Routers")
+    if isinstance(routers, RoutersPage):
+        saved += _capture_router_dialogs(window, routers, out, answer_sync)
+    return saved
+
+
+def _capture_router_dialogs(
+    window: MainWindow,
+    page: RoutersPage,
+    out: Path,
+    answer_sync: Callable[[int], None] | None,
+) -> int:
+    saved = 0
+    window.show_page("Routers")
+    _wait(lambda: _loaded(page))
+    # A RouterOS 7 router: its script carries the WireGuard tunnel.
+    versions = [page.model.row_object(i).routeros_version for i in range(page.model.rowCount())]
+    page.select_row(next((i for i, v in enumerate(versions) if (v or "").startswith("7")), 0))
+    _settle()
+    window.grab().save(str(out / "routers.png"))  # again, a router selected: its actions
+    script = page.show_script()
+    if script is not None:
+        script.resize(900, 640)
+        _wait(lambda: not script.busy)
+        _settle()
+        script.grab().save(str(out / "router-script.png"))
+        script.reject()
+        saved += 1
+    sync = page.sync()
+    if sync is not None and answer_sync is not None:
+        sync.resize(760, 420)
+        _wait(lambda: sync.command is not None)
+        command = sync.command
+        assert command is not None
+        window.workers.run(lambda: answer_sync(command.id))
+        _wait(lambda: sync.command is not None and sync.command.finished)
+        _settle()
+        sync.grab().save(str(out / "router-sync.png"))
+        sync.reject()
+        saved += 1
     return saved

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 SIZE = (1366, 768)  # the smallest laptop screen the console must work on
@@ -58,6 +59,7 @@ def _capture(out: Path, data_dir: Path) -> int:
     from easyisp_core.settings import Settings
     from easyisp_desktop.login import LoginFlow
     from easyisp_desktop.main_window import MainWindow
+    from easyisp_desktop.screenshot_site import answer_sync_preview, prepare_router_site
 
     settings = Settings(data_dir=data_dir, database_url=None)
     admin = open_database(settings)
@@ -69,6 +71,8 @@ def _capture(out: Path, data_dir: Path) -> int:
             add_suspense_examples(session, result.tenants[0].name, now)
             statement = data_dir / "org-statement.csv"
             statement.write_text(example_statement(session, result.tenants[0].name, now))
+            main = result.tenants[0]
+            prepare_router_site(session, main.name, [r.name for r in main.routers])
         login = next(s for s in result.tenants[0].staff if s.role == "ADMIN")
         app = QApplication.instance() or QApplication([])
         ini = QSettings(str(data_dir / "console.ini"), QSettings.Format.IniFormat)
@@ -88,7 +92,8 @@ def _capture(out: Path, data_dir: Path) -> int:
             print(f"login failed: {flow.dialog.error.text()}", file=sys.stderr)
             return 1
         flow.dialog.hide()
-        window = MainWindow(lambda *, progress: database, settings=ini)
+        # This PC is the site server: it has the site key (router secrets, onboarding scripts).
+        window = MainWindow(lambda *, progress: database, settings=ini, secret_box=box)
         window.resize(*SIZE)
         window.show()
         window.start()
@@ -123,7 +128,12 @@ def _capture(out: Path, data_dir: Path) -> int:
 
         from easyisp_desktop.page_screenshots import capture_pages
 
-        capture_pages(window, out, statement=statement)
+        capture_pages(
+            window,
+            out,
+            statement=statement,
+            answer_sync=partial(answer_sync_preview, admin.sessions),
+        )
         window.shutdown()
         database.close()
         print(f"saved {len(list(out.glob('*.png')))} screenshots in {out}")

@@ -72,6 +72,15 @@ class NasRow:
     location: str | None
     require_message_authenticator: bool
     last_seen_at: datetime | None
+    # What the site service last learned from the router's API (migration 0010).
+    routeros_version: str | None
+    board_name: str | None
+    cpu_load: int | None
+    free_memory: int | None
+    total_memory: int | None
+    uptime: str | None
+    health_error: str | None
+    health_checked_at: datetime | None
 
 
 ROUTERS: Listing[NasRow] = Listing(
@@ -86,6 +95,14 @@ ROUTERS: Listing[NasRow] = Listing(
         Nas.location,
         Nas.require_message_authenticator,
         Nas.last_seen_at,
+        Nas.routeros_version,
+        Nas.board_name,
+        Nas.cpu_load,
+        Nas.free_memory,
+        Nas.total_memory,
+        Nas.uptime,
+        Nas.health_error,
+        Nas.health_checked_at,
     ),
     id_column=Nas.id,
     tenant_column=Nas.tenant_id,

@@ -25,6 +25,7 @@ from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.services.identity import SessionIdentity
 from easyisp_core.services.lists import first_list_page, next_list_page
 from easyisp_desktop.framework.forms import FormDialog, failure_message
+from easyisp_desktop.framework.live_updates import LiveUpdates
 from easyisp_desktop.framework.table_model import Column, Page, TableQuery
 from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.framework.worker import WorkerPool
@@ -40,6 +41,10 @@ class PageContext:
     identity: SessionIdentity
     # The site key, on a PC that has it (router secrets are encrypted with it).
     box: SecretBox | None = None
+    # The window's live-update listener, when it runs (pages follow commands through it).
+    live: LiveUpdates | None = None
+    # Whether the site service is running, as the status bar last learned (None: unknown).
+    service_running: Callable[[], bool | None] = field(default=lambda: None)
 
     @property
     def tenant_id(self) -> uuid.UUID | None:

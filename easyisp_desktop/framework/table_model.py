@@ -46,7 +46,9 @@ _DISPLAY = Qt.ItemDataRole.DisplayRole.value
 _ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
 _OBJECT = OBJECT_ROLE.value
 _SORT = SORT_ROLE if isinstance(SORT_ROLE, int) else SORT_ROLE.value
-_ANSWERED = frozenset({_DISPLAY, _ALIGNMENT, _OBJECT, _SORT})
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_ANSWERED = frozenset({_DISPLAY, _ALIGNMENT, _OBJECT, _SORT, _FOREGROUND, _TOOLTIP})
 _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
@@ -66,6 +68,10 @@ class Column:
     sort_key: str | None = None
     # Shown until the operator hides it through the column chooser.
     visible: bool = True
+    # The text colour for a value (a QColor, or None for the palette's), e.g. a status.
+    foreground: Callable[[Any], Any] | None = None
+    # A tooltip for a value (the whole text of a column that is often elided).
+    tooltip: Callable[[Any], str] | None = None
 
     @property
     def sortable(self) -> bool:
@@ -200,9 +206,14 @@ class RecordTableModel(QAbstractTableModel):
         column = self.columns[index.column()]
         if role == _ALIGNMENT:
             return column.alignment
+        row = self._rows[number]
         if role == _OBJECT:
-            return self._rows[number]
-        return column.value(self._rows[number])
+            return row
+        if role == _FOREGROUND:
+            return None if column.foreground is None else column.foreground(column.value(row))
+        if role == _TOOLTIP:
+            return None if column.tooltip is None else (column.tooltip(column.value(row)) or None)
+        return column.value(row)
 
     def _texts(self, number: int) -> tuple[str, ...]:
         """A row's formatted cells, formatted once (a repaint asks for them again and again)."""

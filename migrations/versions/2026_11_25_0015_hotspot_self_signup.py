@@ -17,7 +17,7 @@ The password arrives already sealed by the caller (SecretBox purpose "customer.p
 pgcrypto is not available, and the database never sees it in clear.
 
 Revision ID: 20261125_0015
-Revises: 20261125_0011
+Revises: 20261125_0012
 Create Date: 2026-11-25 15:40:00
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261125_0015"
-down_revision: str | None = "20261125_0011"
+down_revision: str | None = "20261125_0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -56,7 +56,18 @@ ACTIONS = {
     "Payments": {"new": "payments.create"},
     "M-Pesa suspense": {"assign": "payments.create", "reconcile": "payments.create"},
     "Payment review": {"edit": "payments.read"},
-    "Routers": {"new": "nas.write", "edit": "nas.write", "delete": "nas.write"},
+    "Routers": {
+        "new": "nas.write",
+        "edit": "nas.write",
+        "delete": "nas.write",
+        "script": "nas.secrets.read",
+        # Queued for the site service: also needs sessions.disconnect, which every role
+        # with nas.write has.
+        "test": "nas.write",
+        "sync": "nas.write",
+        "vpn_on": "vpn.write",
+        "vpn_off": "vpn.write",
+    },
     "Sessions": {},
     "Staff": {
         "new": "staff.manage",
