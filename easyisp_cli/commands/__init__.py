@@ -6,6 +6,7 @@ from easyisp_cli.commands import (
     customer,
     db,
     demo,
+    gateway,
     nas,
     package,
     service,
@@ -24,6 +25,7 @@ COMMAND_MODULES = [
     customer,
     package,
     nas,
+    gateway,
     audit,
     simulate,
 ]

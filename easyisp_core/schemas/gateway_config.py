@@ -38,6 +38,9 @@ class MpesaGatewayConfig(_Strict):
     def _simulator_address(self) -> MpesaGatewayConfig:
         if self.environment == "simulator" and self.base_url is None:
             raise ValueError("the simulator environment needs base_url")
+        # Live Daraja is reached only over TLS: the calls carry the consumer secret.
+        if self.environment == "production" and (self.base_url or "https:").startswith("http:"):
+            raise ValueError("production needs an https base_url")
         return self
 
 
