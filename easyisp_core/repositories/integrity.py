@@ -33,6 +33,11 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, str]] = {
     "uq_vpn_peers_public_key": ("public_key", "another VPN peer already uses this key"),
     "uq_payments_transaction_id": ("transaction_id", "this transaction was already recorded"),
     "uq_vouchers_tenant_id_code": ("code", "this voucher code already exists"),
+    "uq_payment_gateways_tenant_id_name": ("name", "a payment gateway with this name exists"),
+    "uq_payment_gateways_tenant_id_purpose_active": (
+        "purpose",
+        "an active payment gateway already serves this purpose; deactivate it first",
+    ),
     "uq_router_groups_tenant_id_name": ("name", "a router group with this name already exists"),
     "ck_customers_wallet_not_negative": ("amount", "the wallet balance is not enough"),
     "ck_customers_phone_e164_ke": ("phone", "not a Kenyan mobile number"),

@@ -247,3 +247,36 @@ def test_unset_public_url_warns_and_register_c2b_explains(
     assert cli("gateway", "register-c2b", "hotspot-paybill", "--tenant", "kilimanet") == 2
     assert "EASYISP_PUBLIC_URL" in capsys.readouterr().err
     assert daraja.state.c2b_urls == {}
+
+
+def test_a_second_active_gateway_for_the_same_purpose_is_refused(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _add(cli, "--environment", "sandbox") == 0
+    capsys.readouterr()
+    assert _add(cli, "--environment", "sandbox") == 1
+    assert "a payment gateway with this name exists" in capsys.readouterr().err
+    other = ["gateway", "add-mpesa", "second", "--tenant", "kilimanet", "--shortcode", "600100"]
+    other += ["--purpose", "hotspot", "--consumer-key", "k"]
+    other += ["--consumer-secret-stdin", "--passkey-stdin"]
+    assert cli(*other, stdin="s\np\n") == 1
+    err = capsys.readouterr().err
+    assert "deactivate it first" in err
+    assert err.count("\n") == 1
+    assert [r["name"] for r in _listed(cli, capsys)] == ["hotspot-paybill"]
+    # Once the first is switched off, the replacement is accepted.
+    assert cli("gateway", "deactivate", "hotspot-paybill", "--tenant", "kilimanet") == 0
+    assert cli(*other, stdin="s\np\n") == 0
+
+
+def test_unreachable_daraja_is_a_one_line_error(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with DarajaSimulator() as stopped:
+        address = stopped.url  # nothing listens here once the simulator has stopped
+    assert _add(cli, "--environment", "simulator", "--base-url", address) == 0
+    capsys.readouterr()
+    assert cli("gateway", "register-c2b", "hotspot-paybill", "--tenant", "kilimanet") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("easyisp: error:")
+    assert err.count("\n") == 1
