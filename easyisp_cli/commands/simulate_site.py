@@ -1,8 +1,13 @@
-"""`easyisp simulate site`: one simulated MikroTik per registered router (the demo's), so a
-new user sees the site service bring routers ONLINE with their figures.
+"""`easyisp simulate site`: a live demo of the whole site. One simulated MikroTik per
+registered router (the demo's), so a new user sees the site service bring routers ONLINE with
+their figures, and subscribers come online on them.
 
 Each router with an API user gets a RouterOS API simulator on a free local port, named after
 the router; the router's API address, port and (fresh, random) password are pointed at it.
+Unless --no-sessions, each router also gets a loopback address 127.0.1.N (Linux answers for
+all of 127.0.0.0/8 without aliases): its RADIUS packets come from there, as the nas table
+says, and its CoA listener answers there. A handful of its ACTIVE PPPoE customers log in,
+send accounting and show in /ppp/active; "Disconnect now" in the console ends them.
 Stop with Ctrl-C: the routers then go OFFLINE in the console, as real ones would.
 """
 
@@ -10,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import secrets
 from typing import Any
 
 from easyisp_cli.context import CliContext
 from easyisp_core.errors import EasyIspError
+from easyisp_core.services.demo_site import move_router_to, router_radius_secret
 from easyisp_core.services.router_health import (
     ApiRouter,
     point_router_api,
@@ -36,10 +43,28 @@ def register_site(peers: Any) -> None:
     site.add_argument("--tenant", default=None, help="only this tenant's routers (default all)")
     site.add_argument("--host", default="127.0.0.1", help="address to listen on")
     site.add_argument("--routeros-version", default="7.16", help="RouterOS version to report")
+    site.add_argument(
+        "--no-sessions",
+        action="store_true",
+        help="only the routers' APIs: no subscriber logins, accounting or CoA listeners",
+    )
+    site.add_argument(
+        "--sessions-per-router", type=int, default=5, metavar="N",
+        help="ACTIVE PPPoE customers each router logs in (default 5)",
+    )  # fmt: skip
+    site.add_argument(
+        "--interim-seconds", type=float, default=60.0, metavar="S",
+        help="seconds between Interim-Updates (default 60)",
+    )  # fmt: skip
+    site.add_argument(
+        "--radius-host", default="127.0.0.1",
+        help="the site service's RADIUS address (ports from EASYISP_RADIUS_AUTH/ACCT_ADDR)",
+    )  # fmt: skip
     site.set_defaults(handler=handle_site)
 
 
 def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
+    from radius_service.simulator.live_router import LiveRouter
     from radius_service.simulator.routeros.server import RouterSimulator
     from radius_service.simulator.routeros.state import RouterState, parse_version
 
@@ -47,6 +72,11 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
         parse_version(args.routeros_version)
     except ValueError as exc:
         raise EasyIspError(f"--routeros-version: {exc}") from exc
+    if args.sessions_per_router < 0 or args.interim_seconds <= 0:
+        raise EasyIspError("--sessions-per-router must be >= 0 and --interim-seconds > 0")
+    with_sessions = not args.no_sessions
+    auth_server = (args.radius_host, _port(ctx.settings.radius_auth_addr, "RADIUS_AUTH_ADDR"))
+    acct_server = (args.radius_host, _port(ctx.settings.radius_acct_addr, "RADIUS_ACCT_ADDR"))
     with ctx.unit_of_work() as session:
         routers = routers_with_api_user(session, args.tenant)
     if not routers:
@@ -55,8 +85,9 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         simulators: list[RouterSimulator] = []
+        live: list[LiveRouter] = []
         try:
-            for router in routers:
+            for index, router in enumerate(routers, start=1):
                 password = secrets.token_urlsafe(12)
                 state = RouterState(
                     args.routeros_version,
@@ -67,10 +98,16 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
                 simulators.append(simulator)
                 host, port = await simulator.start()
                 await asyncio.to_thread(_point, router, host, port, password)
-                print(f"{router.name}: RouterOS {state.version} API on {host}:{port}", flush=True)
+                line = f"{router.name}: RouterOS {state.version} API on {host}:{port}"
+                if with_sessions:
+                    online = await asyncio.to_thread(_go_live, index, router, state, live)
+                    line += f"; RADIUS from {live[-1].source_ip}, {online} subscriber(s) online"
+                print(line, flush=True)
             print(f"simulating {len(simulators)} router(s); Ctrl-C to stop", flush=True)
             await asyncio.gather(*(s.serve_forever() for s in simulators))
         finally:
+            for live_router in live:
+                await asyncio.to_thread(live_router.stop)
             for simulator in simulators:
                 await simulator.stop()
 
@@ -86,8 +123,49 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
                 password=password,
             )
 
+    def _go_live(index: int, router: ApiRouter, state: Any, live: list[LiveRouter]) -> int:
+        from radius_service.simulator.live_router import Subscriber
+
+        with ctx.unit_of_work() as session:
+            secret = router_radius_secret(session, box, router.nas_id)
+        live_router = LiveRouter(
+            router.name,
+            state,
+            loopback_address(index),
+            secret.encode("utf-8"),
+            auth_server,
+            acct_server,
+            coa_port=0,
+            interim_seconds=args.interim_seconds,
+        )
+        coa_port = live_router.listen()
+        live.append(live_router)
+        with ctx.unit_of_work() as session:
+            logins = move_router_to(
+                session,
+                box,
+                router.nas_id,
+                ip_address=live_router.source_ip,
+                coa_port=coa_port,
+                logins=args.sessions_per_router,
+            )
+        subscribers = [Subscriber(x.username, x.password, x.mac_address) for x in logins]
+        return live_router.start(subscribers)
+
     try:
         asyncio.run(serve())
     except OSError as exc:
         raise EasyIspError(f"cannot listen on {args.host}: {exc.strerror or exc}") from exc
     return 0
+
+
+def loopback_address(index: int) -> str:
+    """The `index`-th (1…) router's RADIUS source: 127.0.1.1, 127.0.1.2, … (Linux answers for
+    all of 127.0.0.0/8, so no interface alias is needed)."""
+    return str(ipaddress.IPv4Address("127.0.1.0") + index)
+
+
+def _port(address: str, name: str) -> int:
+    if address == "off":
+        raise EasyIspError(f"EASYISP_{name} is off: the service takes no RADIUS; use --no-sessions")
+    return int(address.rpartition(":")[2])

@@ -1,0 +1,38 @@
+"""Queries for `easyisp simulate site`: which subscribers a simulated router logs in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from easyisp_core.models import Customer
+from easyisp_core.models.enums import ConnectionType, CustomerStatus
+
+
+class DemoSiteRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def active_pppoe_customers(
+        self, nas_id: uuid.UUID, limit: int
+    ) -> Sequence[tuple[uuid.UUID, str, str | None]]:
+        """(id, username, MAC) of up to `limit` ACTIVE PPPoE customers on this router that
+        have a password, by username (the same ones each run)."""
+        rows = self.session.execute(
+            select(Customer.id, Customer.username, Customer.mac_address)
+            .where(
+                Customer.nas_id == nas_id,
+                Customer.status == CustomerStatus.ACTIVE,
+                Customer.connection_type == ConnectionType.PPPOE,
+                Customer.password_enc.is_not(None),
+            )
+            .order_by(Customer.username)
+            .limit(limit)
+        ).all()
+        return [
+            (row.id, row.username, None if row.mac_address is None else str(row.mac_address))
+            for row in rows
+        ]
