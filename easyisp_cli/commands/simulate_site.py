@@ -21,12 +21,20 @@ from typing import Any
 
 from easyisp_cli.context import CliContext
 from easyisp_core.errors import EasyIspError
-from easyisp_core.services.demo_site import move_router_to, router_radius_secret
+from easyisp_core.schemas.gateway_config import MpesaCredentials
+from easyisp_core.services.demo_site import (
+    SimulatedGateways,
+    move_router_to,
+    point_payment_gateways,
+    router_radius_secret,
+    tenant_names,
+)
 from easyisp_core.services.router_health import (
     ApiRouter,
     point_router_api,
     routers_with_api_user,
 )
+from easyisp_core.settings import Settings
 
 
 def register_site(peers: Any) -> None:
@@ -57,6 +65,15 @@ def register_site(peers: Any) -> None:
         help="seconds between Interim-Updates (default 60)",
     )  # fmt: skip
     site.add_argument(
+        "--no-mpesa",
+        action="store_true",
+        help="no Daraja simulator (leave the payment gateways as they are)",
+    )
+    site.add_argument(
+        "--daraja-port", type=int, default=0, metavar="PORT",
+        help="port of the Daraja simulator on 127.0.0.1 (default: a free one)",
+    )  # fmt: skip
+    site.add_argument(
         "--radius-host", default="127.0.0.1",
         help="the site service's RADIUS address (ports from EASYISP_RADIUS_AUTH/ACCT_ADDR)",
     )  # fmt: skip
@@ -64,6 +81,7 @@ def register_site(peers: Any) -> None:
 
 
 def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
+    from radius_service.simulator.daraja.runner import DarajaSimulator
     from radius_service.simulator.live_router import LiveRouter
     from radius_service.simulator.routeros.server import RouterSimulator
     from radius_service.simulator.routeros.state import RouterState, parse_version
@@ -86,7 +104,16 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
     async def serve() -> None:
         simulators: list[RouterSimulator] = []
         live: list[LiveRouter] = []
+        daraja: DarajaSimulator | None = None
         try:
+            if not args.no_mpesa:
+                daraja = await asyncio.to_thread(DarajaSimulator(port=args.daraja_port).start)
+                for tenant in await asyncio.to_thread(_point_gateways, daraja):
+                    print(
+                        f"{tenant.tenant}: M-Pesa gateway {', '.join(tenant.gateways)} → "
+                        f"Daraja simulator {daraja.url}",
+                        flush=True,
+                    )
             for index, router in enumerate(routers, start=1):
                 password = secrets.token_urlsafe(12)
                 state = RouterState(
@@ -104,12 +131,38 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
                     line += f"; RADIUS from {live[-1].source_ip}, {online} subscriber(s) online"
                 print(line, flush=True)
             print(f"simulating {len(simulators)} router(s); Ctrl-C to stop", flush=True)
+            print(guide(ctx.settings, _tenant_names(), with_sessions, daraja is not None))
             await asyncio.gather(*(s.serve_forever() for s in simulators))
         finally:
             for live_router in live:
                 await asyncio.to_thread(live_router.stop)
             for simulator in simulators:
                 await simulator.stop()
+            if daraja is not None:
+                await asyncio.to_thread(daraja.stop)
+
+    def _point_gateways(daraja: DarajaSimulator) -> list[SimulatedGateways]:
+        config = daraja.config
+        credentials = MpesaCredentials(
+            consumer_key=config.consumer_key,
+            consumer_secret=config.consumer_secret,
+            passkey=config.passkey,
+        )
+        with ctx.unit_of_work() as session:
+            return point_payment_gateways(
+                session,
+                box,
+                tenant=args.tenant,
+                base_url=daraja.url,
+                shortcode=config.shortcode,
+                credentials=credentials,
+            )
+
+    def _tenant_names() -> list[str]:
+        if args.tenant is not None:
+            return [args.tenant]
+        with ctx.unit_of_work() as session:
+            return tenant_names(session)
 
     def _point(router: ApiRouter, host: str, port: int, password: str) -> None:
         with ctx.unit_of_work() as session:
@@ -169,3 +222,38 @@ def _port(address: str, name: str) -> int:
     if address == "off":
         raise EasyIspError(f"EASYISP_{name} is off: the service takes no RADIUS; use --no-sessions")
     return int(address.rpartition(":")[2])
+
+
+def portal_base(settings: Settings) -> str | None:
+    """Where a browser on this machine reaches the service's portal (None: HTTP is off)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if settings.http_addr == "off":
+        return None
+    host, _, port = settings.http_addr.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host  # noqa: S104
+    return f"http://{host}:{port}"
+
+
+def guide(settings: Settings, tenants: list[str], sessions: bool, mpesa: bool) -> str:
+    """What a new user does next, in the order it makes sense."""
+    lines = [
+        "",
+        "What to do now:",
+        "  1. Run `easyisp service` (if not yet) and `easyisp console`; log in with a staff",
+        "     login `easyisp demo` printed.",
+        "  2. Routers: watch them come ONLINE (one poll interval) with uptime, CPU and memory.",
+    ]
+    if sessions:
+        lines += [
+            "  3. Sessions: open a customer who is online (Sessions page); their traffic grows",
+            '     with each interim update. Press "Disconnect now": the router drops the',
+            "     session and sends its Accounting-Stop.",
+        ]
+    base = portal_base(settings)
+    if mpesa and base is not None:
+        lines.append("  4. Buy a package in a browser (phone ending 00 succeeds, 01 is cancelled):")
+        lines += [f"       {base}/portal/{name}" for name in tenants]
+    elif mpesa:
+        lines.append("  4. The service's HTTP is off (EASYISP_HTTP_ADDR): no captive portal.")
+    return "\n".join(lines)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from easyisp_core.models import Customer
+from easyisp_core.models import Customer, PaymentGateway
 from easyisp_core.models.enums import ConnectionType, CustomerStatus
 
 
@@ -36,3 +36,10 @@ class DemoSiteRepository:
             (row.id, row.username, None if row.mac_address is None else str(row.mac_address))
             for row in rows
         ]
+
+    def active_payment_gateways(self, tenant_id: uuid.UUID) -> Sequence[PaymentGateway]:
+        return self.session.scalars(
+            select(PaymentGateway)
+            .where(PaymentGateway.tenant_id == tenant_id, PaymentGateway.is_active)
+            .order_by(PaymentGateway.created_at)
+        ).all()

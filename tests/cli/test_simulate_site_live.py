@@ -156,7 +156,19 @@ def test_the_live_demo_brings_routers_and_subscribers_online(
         processes,
     )
 
+    # The demo tenant pays through the Daraja simulator.
+    ((config,),) = _rows(fresh_db_url, "SELECT config FROM payment_gateways WHERE is_active")
+    assert isinstance(config, dict)
+    assert config["environment"] == "simulator"
+    assert config["base_url"].startswith("http://127.0.0.1:")
+
+    # Every router is up once the guide is printed.
+    assert simulate.stdout is not None
+    printed = []
+    while (line := simulate.stdout.readline()) and not line.startswith("What to do now:"):
+        printed.append(line)
+    assert line.startswith("What to do now:"), printed
     simulate.send_signal(signal.SIGINT)
-    out, err = simulate.communicate(timeout=30)
+    _out, err = simulate.communicate(timeout=30)
     assert "Traceback" not in err, err
-    assert "subscriber(s) online" in out
+    assert sum("subscriber(s) online" in line for line in printed) == routers
