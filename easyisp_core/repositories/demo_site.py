@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer, PaymentGateway
+from easyisp_core.models import Session as RadiusSession
 from easyisp_core.models.enums import ConnectionType, CustomerStatus
 
 
@@ -20,7 +21,11 @@ class DemoSiteRepository:
         self, nas_id: uuid.UUID, limit: int
     ) -> Sequence[tuple[uuid.UUID, str, str | None]]:
         """(id, username, MAC) of up to `limit` ACTIVE PPPoE customers on this router that
-        have a password, by username (the same ones each run)."""
+        have a password and no open session (the demo's history leaves some open, and the
+        service refuses a second one), by username."""
+        open_session = exists().where(
+            RadiusSession.customer_id == Customer.id, RadiusSession.stopped_at.is_(None)
+        )
         rows = self.session.execute(
             select(Customer.id, Customer.username, Customer.mac_address)
             .where(
@@ -28,6 +33,7 @@ class DemoSiteRepository:
                 Customer.status == CustomerStatus.ACTIVE,
                 Customer.connection_type == ConnectionType.PPPOE,
                 Customer.password_enc.is_not(None),
+                ~open_session,
             )
             .order_by(Customer.username)
             .limit(limit)

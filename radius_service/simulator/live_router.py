@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # How often the /ppp/active list catches up with a disconnect (not a wire timing).
 _SYNC_SECONDS = 0.5
+_STOP_TIMEOUT = 0.5
+_TERMINATE_ADMIN_REBOOT = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +82,33 @@ class LiveRouter:
         return online
 
     def stop(self) -> None:
+        """Stop answering, then end the sessions as a router shutting down does (Stop with
+        Admin-Reboot), so the next run finds the subscribers offline. The service may be
+        gone already: one short try each."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self.listener is not None:
-            self.listener.stop()
+        if self.listener is None:
+            return
+        self.listener.stop()
+        nas = self.listener.nas
+        if nas is None:
+            return
+        for session in list(self.listener.sessions.values()):
+            packet = nas.accounting_packet(
+                "stop",
+                session.session_id,
+                session.username,
+                framed_ip=session.framed_ip,
+                session_time=session.session_time,
+                input_octets=session.input_octets,
+                output_octets=session.output_octets,
+                terminate_cause=_TERMINATE_ADMIN_REBOOT,
+            )
+            try:
+                nas.send_accounting(packet, timeout=_STOP_TIMEOUT)
+            except OSError:
+                return
 
     def _bring_online(self, number: int, subscriber: Subscriber, attempts: int) -> bool:
         assert self.listener is not None

@@ -172,3 +172,8 @@ def test_the_live_demo_brings_routers_and_subscribers_online(
     _out, err = simulate.communicate(timeout=30)
     assert "Traceback" not in err, err
     assert sum("subscriber(s) online" in line for line in printed) == routers
+    # Stopped like routers shutting down: their sessions end, the next run starts afresh.
+    still_open = (
+        f"SELECT count(*) FROM sessions WHERE stopped_at IS NULL AND started_at >= '{began}'"
+    )
+    assert _one(fresh_db_url, still_open) == 0
