@@ -108,12 +108,16 @@ def handle_site(ctx: CliContext, args: argparse.Namespace) -> int:
         try:
             if not args.no_mpesa:
                 daraja = await asyncio.to_thread(DarajaSimulator(port=args.daraja_port).start)
-                for tenant in await asyncio.to_thread(_point_gateways, daraja):
+                pointed = await asyncio.to_thread(_point_gateways, daraja)
+                for tenant in pointed:
                     print(
                         f"{tenant.tenant}: M-Pesa gateway {', '.join(tenant.gateways)} → "
                         f"Daraja simulator {daraja.url}",
                         flush=True,
                     )
+                registered = register_c2b(daraja, ctx.settings, pointed)
+                if registered is not None:
+                    print(f"{registered}: C2B (paybill) payments go to the service", flush=True)
             for index, router in enumerate(routers, start=1):
                 password = secrets.token_urlsafe(12)
                 state = RouterState(
@@ -257,3 +261,24 @@ def guide(settings: Settings, tenants: list[str], sessions: bool, mpesa: bool) -
     elif mpesa:
         lines.append("  4. The service's HTTP is off (EASYISP_HTTP_ADDR): no captive portal.")
     return "\n".join(lines)
+
+
+def register_c2b(daraja: Any, settings: Settings, pointed: list[SimulatedGateways]) -> str | None:
+    """Register the service's C2B URLs with the simulator, as `registerurl` would. The
+    simulator has one shortcode, so only the first tenant's paybill is live; the tenant's
+    name, or None when the service's HTTP is off."""
+    from radius_service.simulator.daraja.state import C2bRegistration
+
+    base = portal_base(settings)
+    if base is None or not pointed or not pointed[0].callback_token:
+        return None
+    first = pointed[0]
+    shortcode = daraja.config.shortcode
+    daraja.state.c2b_urls[shortcode] = C2bRegistration(
+        shortcode,
+        "Completed",
+        f"{base}/pay/{first.callback_token}/c2b/confirmation",
+        f"{base}/pay/{first.callback_token}/c2b/validation",
+        2,
+    )
+    return first.tenant

@@ -67,6 +67,8 @@ SIMULATOR_GATEWAY_NAME = "M-Pesa (Daraja simulator)"
 class SimulatedGateways:
     tenant: str
     gateways: list[str]
+    # The first gateway's callback token: its C2B URLs are /pay/<token>/c2b/...
+    callback_token: str
 
 
 def point_payment_gateways(
@@ -93,6 +95,7 @@ def point_payment_gateways(
             gateway.shortcode = shortcode
             gateway.credentials_enc = sealed
         names = [gateway.name for gateway in gateways]
+        token = gateways[0].callback_token if gateways else ""
         if not gateways:
             created = create_payment_gateway(
                 session,
@@ -107,7 +110,8 @@ def point_payment_gateways(
                 ),
             )
             names.append(created.name)
-        done.append(SimulatedGateways(row.name, names))
+            token = created.callback_token or ""
+        done.append(SimulatedGateways(row.name, names, token))
     session.flush()
     return done
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,7 +40,7 @@ def site_env(tmp_path: Path) -> dict[str, str]:
         "EASYISP_DATA_DIR": str(tmp_path),
         "EASYISP_RADIUS_AUTH_ADDR": f"127.0.0.1:{_free_port(socket.SOCK_DGRAM)}",
         "EASYISP_RADIUS_ACCT_ADDR": f"127.0.0.1:{_free_port(socket.SOCK_DGRAM)}",
-        "EASYISP_HTTP_ADDR": "off",
+        "EASYISP_HTTP_ADDR": f"127.0.0.1:{_free_port(socket.SOCK_STREAM)}",
         "EASYISP_RADIUS_WORKERS": "1",
         "EASYISP_ROUTER_POLL_SECONDS": "1",
     }
@@ -157,7 +158,11 @@ def test_the_live_demo_brings_routers_and_subscribers_online(
     )
 
     # The demo tenant pays through the Daraja simulator.
-    ((config,),) = _rows(fresh_db_url, "SELECT config FROM payment_gateways WHERE is_active")
+    ((config, tenant),) = _rows(
+        fresh_db_url,
+        "SELECT g.config, t.name FROM payment_gateways g JOIN tenants t ON t.id = g.tenant_id "
+        "WHERE g.is_active",
+    )
     assert isinstance(config, dict)
     assert config["environment"] == "simulator"
     assert config["base_url"].startswith("http://127.0.0.1:")
@@ -168,6 +173,12 @@ def test_the_live_demo_brings_routers_and_subscribers_online(
     while (line := simulate.stdout.readline()) and not line.startswith("What to do now:"):
         printed.append(line)
     assert line.startswith("What to do now:"), printed
+    assert any(line.endswith("C2B (paybill) payments go to the service\n") for line in printed)
+    guide = [simulate.stdout.readline() for _ in range(8)]
+    (portal,) = [line.strip() for line in guide if "/portal/" in line]
+    assert portal == f"http://{site_env['EASYISP_HTTP_ADDR']}/portal/{tenant}"
+    with urllib.request.urlopen(portal, timeout=30) as page:  # noqa: S310 - our own service
+        assert page.status == 200
     simulate.send_signal(signal.SIGINT)
     _out, err = simulate.communicate(timeout=30)
     assert "Traceback" not in err, err
