@@ -114,7 +114,7 @@ def describe_result(result: DemoResult) -> str:
     lines += [
         "",
         "Change a staff password with `easyisp user password USERNAME`.",
-        "See the routers come ONLINE: run `easyisp simulate site` (a simulated MikroTik per "
-        "router) and `easyisp service`.",
+        "See it live: run `easyisp service` and `easyisp simulate site` (a simulated MikroTik "
+        "per router with subscribers online, and M-Pesa through the Daraja simulator).",
     ]
     return "\n".join(lines)

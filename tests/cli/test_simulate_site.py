@@ -38,7 +38,7 @@ def test_simulate_site_brings_the_routers_online(fresh_db_url: str, tmp_path: Pa
         env |= {"EASYISP_DATA_DIR": str(tmp_path), "EASYISP_SITE_KEY": key}
         proc = subprocess.Popen(
             [sys.executable, "-m", "easyisp_cli.main", "--database-url", fresh_db_url,
-             "simulate", "site", "--tenant", tenant.name],
+             "simulate", "site", "--tenant", tenant.name, "--no-sessions", "--no-mpesa"],
             cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:
