@@ -359,6 +359,8 @@ class MainWindow(QMainWindow):
                 self._settings,
                 tenant_id=identity.tenant_id,
                 permissions=identity.permissions,
+                tenant=identity.tenant_slug,
+                secret_box=self._box,
             )
             self._add_page("Customers", self.customers)
             # One LISTEN connection for the window: payments, sessions and commands appear

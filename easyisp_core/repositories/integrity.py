@@ -78,6 +78,15 @@ def describe_db_error(exc: DBAPIError) -> EasyIspError:
     raise exc
 
 
+def conflict_field_errors(exc: BaseException) -> dict[str, str]:
+    """The field a duplicate-value refusal belongs to ({} when unknown), read from the
+    database error it was translated from, so a form can show it next to that field."""
+    cause = exc.__cause__
+    diag = getattr(getattr(cause, "orig", None), "diag", None)
+    field, message = CONSTRAINT_MESSAGES.get(getattr(diag, "constraint_name", None) or "", ("", ""))
+    return {field: message} if field else {}
+
+
 def _permission_message(detail: str) -> str:
     if detail.startswith("permission denied: "):
         return (

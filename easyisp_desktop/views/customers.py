@@ -10,18 +10,21 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import session_scope
 from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerRow
 from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.services.customer_list import first_customer_page, next_customer_page
+from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
 from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.framework.worker import WorkerPool
+from easyisp_desktop.views.customer_register import WRITE, register_form
 from easyisp_desktop.workspace.window import CustomerWorkspace
 
 
@@ -88,9 +91,12 @@ LIVE_DEBOUNCE_MS = 300
 
 
 class CustomersPage(TablePage):
-    """The customer list; Enter or a double-click opens the customer's workspace."""
+    """The customer list; Enter or a double-click opens the customer's workspace.
+    "Register customer…" (Ctrl+N) needs customers.write and a tenant."""
 
     workspace_opened = Signal(object)  # CustomerWorkspace
+    form_opened = Signal(object)  # FormDialog
+    registered = Signal(object)  # CustomerInfo
 
     def __init__(
         self,
@@ -100,6 +106,8 @@ class CustomersPage(TablePage):
         *,
         tenant_id: uuid.UUID | None = None,
         permissions: frozenset[str] | None = None,
+        tenant: str | None = None,
+        secret_box: SecretBox | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
@@ -132,6 +140,55 @@ class CustomersPage(TablePage):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DEBOUNCE_MS)
         self._live_timer.timeout.connect(self.model.refresh)
+        # Registering: the tenant's name (NewCustomer.tenant) and the site key, when present.
+        self.tenant = tenant
+        self.secret_box = secret_box
+        self.form: FormDialog | None = None
+        # Shown once the refresh after registering has loaded ("Loading…" clears it).
+        self._done_message = ""
+        self.model.page_loaded.connect(self._show_done_message)
+        self.register_button = QPushButton("Register customer…")
+        self.register_button.clicked.connect(self.register)
+        # Hidden without the permission (the database refuses anyway) or without a tenant.
+        self.may_register = bool(
+            permissions is not None and WRITE in permissions and tenant and tenant_id
+        )
+        self.register_button.setVisible(self.may_register)
+        bar = QHBoxLayout()
+        bar.addWidget(self.register_button)
+        bar.addStretch()
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertLayout(1, bar)
+        if self.may_register:
+            shortcut = QShortcut(QKeySequence("Ctrl+N"), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.register)
+
+    # Registering ------------------------------------------------------------------------
+
+    def register(self) -> FormDialog | None:
+        """Open the registration form; once saved, refresh the list and open the workspace."""
+        if self.tenant is None or self.tenant_id is None:
+            return None
+        dialog = register_form(
+            self.sessions, self.workers, tenant=self.tenant, tenant_id=self.tenant_id,
+            box=self.secret_box, parent=self,
+        )  # fmt: skip
+        self.form = dialog
+        dialog.saved.connect(self._on_registered)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.form_opened.emit(dialog)
+        return dialog
+
+    def _on_registered(self, result: tuple[Any, str | None]) -> None:
+        info, password = result
+        note = f" — PPPoE password: {password}" if password else ""
+        self._done_message = f"Customer {info.username} registered{note}"
+        self.model.refresh()
+        self.registered.emit(info)
+        self.open_workspace(info.id)
 
     # The customer workspace -------------------------------------------------------------
 
@@ -169,6 +226,11 @@ class CustomersPage(TablePage):
             workspace.close()
             workspace.deleteLater()
         self.workspaces.clear()
+
+    def _show_done_message(self) -> None:
+        if self._done_message:
+            self.status_label.setText(self._done_message)
+            self._done_message = ""
 
     # Live updates -----------------------------------------------------------------------
 
