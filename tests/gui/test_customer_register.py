@@ -39,19 +39,21 @@ def site(fresh_db_url: str, secret_box: SecretBox) -> Site:
 
 
 @pytest.fixture
-def workers(qtbot: QtBot) -> Iterator[WorkerPool]:
-    pool = WorkerPool()
-    yield pool
-    pool.cancel_all()
-    pool.wait(10_000)
-
-
-@pytest.fixture
 def engines() -> Iterator[list[Engine]]:
     opened: list[Engine] = []
     yield opened
     for engine in opened:
         engine.dispose()
+
+
+@pytest.fixture
+def workers(qtbot: QtBot, engines: list[Engine]) -> Iterator[WorkerPool]:
+    """Set up after `engines`, so torn down first: no worker still holds a connection when
+    the engines are disposed (a leaked connection would surface in a later test)."""
+    pool = WorkerPool()
+    yield pool
+    pool.cancel_all()
+    assert pool.wait(10_000)
 
 
 def login(site: Site, role: str, engines: list[Engine]) -> sessionmaker[Session]:
