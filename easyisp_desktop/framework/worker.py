@@ -2,6 +2,13 @@
 
 A page hands a callable to a WorkerPool and connects to the worker's signals; the slots run
 on the GUI thread because the signals object lives there. Workers never touch widgets.
+
+Lifetimes end on the GUI thread on purpose. A Worker is a plain Python object (not a
+QRunnable subclass), and the pool thread hands its reference back through a queued signal
+before it lets go, so the last reference (and with it the worker's signals QObject, which
+lives on the GUI thread) is always dropped on the GUI thread. Before, the last reference
+could be dropped on the pool thread, destroying a GUI-thread QObject there while its queued
+signals were being delivered: an occasional segmentation fault.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
 class Cancelled(Exception):
@@ -28,17 +35,13 @@ class WorkerSignals(QObject):
     finished = Signal()
 
 
-class Worker(QRunnable):
+class Worker:
     """One call of `fn(*args, **kwargs)` on a pool thread.
 
     Use Worker.controlled(fn) for work that reports progress or stops early: fn then receives
     the worker and may call report_progress(), is_cancelled() and raise_if_cancelled()."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-        # Python keeps the worker alive (WorkerPool holds it until finished); Qt must not
-        # delete it behind the back of a slot that still refers to it.
-        self.setAutoDelete(False)
         # Created here, on the caller's (GUI) thread, so that emissions from the pool thread
         # are queued to receivers on the GUI thread.
         self.signals = WorkerSignals()
@@ -89,17 +92,36 @@ class Worker(QRunnable):
 class WorkerPool(QObject):
     """The threads a window runs its workers on, and the workers still running."""
 
+    # A worker's pool thread is done with it (emitted last, after its own `finished`).
+    _worker_done = Signal(object)
+
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         self._active: set[Worker] = set()
+        self._worker_done.connect(self._retire)
 
     def start(self, worker: Worker) -> Worker:
         self._active.add(worker)
-        worker.signals.finished.connect(lambda: self._active.discard(worker))
-        self._pool.start(worker)
+        box = [worker]
+        done = self._worker_done
+
+        def job() -> None:  # on a pool thread
+            running = box.pop()
+            try:
+                running.run()
+            finally:
+                # The queued signal holds a reference until it is delivered on the GUI
+                # thread, so dropping ours here is never the last one.
+                done.emit(running)
+                del running
+
+        self._pool.start(job)
         return worker
+
+    def _retire(self, worker: Worker) -> None:
+        self._active.discard(worker)
 
     def run(
         self,
