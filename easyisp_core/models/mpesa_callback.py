@@ -86,6 +86,12 @@ class MpesaCallback(Base):
         ForeignKey("payments.id", ondelete="SET NULL")
     )
     processed_at: Mapped[datetime | None]
+    # Set when staff close a review entry (easyisp_close_review).
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(String(300))
 
 
 class MpesaSuspense(TenantScoped, Timestamps, Base):

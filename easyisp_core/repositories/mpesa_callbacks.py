@@ -120,6 +120,13 @@ class MpesaCallbackRepository:
             )
         )
 
+    def close_review(self, callback_id: int, note: str) -> None:
+        """REVIEW → IGNORED with the note; the database function checks the permission
+        and the outcome and writes the audit trail."""
+        self.session.execute(
+            text("SELECT easyisp_close_review(:c, :n)"), {"c": callback_id, "n": note}
+        )
+
     def for_review(self, tenant_id: uuid.UUID | None, limit: int) -> list[MpesaCallback]:
         query = select(MpesaCallback).where(MpesaCallback.outcome == MpesaCallbackOutcome.REVIEW)
         query = query.where(

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import NotFound
+from easyisp_core.errors import NotFound, ValidationFailed
 from easyisp_core.models import MpesaCallback
+from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository
 
 
@@ -53,3 +54,13 @@ def review_entry(session: Session, callback_id: int) -> ReviewEntry:
     if row is None:
         raise NotFound("No such callback (or not one you may read).")
     return ReviewEntry.of(row)
+
+
+def close_review(session: Session, callback_id: int, note: str) -> None:
+    """Close a review entry that needs no action (a test payment, a duplicate already
+    credited, a foreign paybill…), saying why. Moves no money: a callback that should credit
+    someone goes through the suspense list or the statement reconciliation instead."""
+    if len(note.strip()) < 3:
+        raise ValidationFailed({"note": "Say why this callback needs no action."})
+    with translated_db_errors(session):
+        MpesaCallbackRepository(session).close_review(callback_id, note.strip())

@@ -1,6 +1,6 @@
 """The Payment review page: Daraja callbacks that moved no money because something did not
-match (unknown account, wrong amount, untrusted source…), with the raw body on request.
-List only: marking an entry reviewed is not offered yet."""
+match (unknown account, wrong amount, untrusted source…), with the raw body on request, and
+"Close…" for an entry that needs no action (with the reason, kept in the audit trail)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,21 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from easyisp_core.db.engine import session_scope
-from easyisp_core.services.mpesa_review import ReviewEntry, review_entry
+from easyisp_core.services.mpesa_review import ReviewEntry, close_review, review_entry
+from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext
-from easyisp_desktop.framework.forms import failure_message
+from easyisp_desktop.framework.forms import FormDialog, Values, failure_message, in_session
 from easyisp_desktop.framework.table_model import Column
 from easyisp_desktop.views import formatting as fmt
 
 PERMISSION = "payments.read"
+CLOSE_PERMISSION = "payments.create"
+CLOSE_FIELDS = (
+    forms.multiline(
+        "note", "Why no action is needed", required=True,
+        help="For example: a test payment, already credited by hand, another business's paybill.",
+    ),
+)  # fmt: skip
 
 COLUMNS = (
     Column("kind", "Kind", fmt.label),
@@ -76,6 +84,7 @@ class PaymentReviewPage(EntityPage):
             parent=parent,
         )
         self.add_action("edit", "Details…", self.details, permission=PERMISSION)
+        self.add_action("close", "Close…", self.close_entry, permission=CLOSE_PERMISSION)
         self.table.horizontalHeader().setSortIndicator(
             self.model.column_index("received_at"), Qt.SortOrder.DescendingOrder
         )
@@ -103,3 +112,30 @@ class PaymentReviewPage(EntityPage):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.details_opened.emit(dialog)
+
+    def close_entry(self) -> FormDialog | None:
+        """Ask why the selected callback needs no action, then close it (no money moves)."""
+        row = self.selected_row()
+        if row is None:
+            return None
+
+        def save(session: Session, values: Values) -> None:
+            close_review(session, row.id, str(values.get("note") or ""))
+
+        return self.open_form(
+            FormDialog(
+                title=f"Close review of {row.external_id or row.id}",
+                intro=(
+                    f"{fmt.label(row.kind)} received {fmt.moment(row.received_at)}: "
+                    f"{row.review_reason or 'no reason recorded'}.<br>Closing it moves no "
+                    "money. To credit a customer, use the M-Pesa suspense list or the "
+                    "statement reconciliation instead."
+                ),
+                fields=CLOSE_FIELDS,
+                save=in_session(self.context.sessions, save),
+                save_label="Close entry",
+                workers=self.workers,
+                parent=self,
+            ),
+            f"Closed {row.external_id or row.id}",
+        )

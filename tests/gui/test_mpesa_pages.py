@@ -18,10 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.db.engine import session_scope
-from easyisp_core.errors import PermissionDenied
+from easyisp_core.errors import PermissionDenied, ValidationFailed
 from easyisp_core.models.enums import StaffRole
 from easyisp_core.rules.permissions import ROLE_DEFAULTS
 from easyisp_core.services.customers import register_customer
+from easyisp_core.services.mpesa_review import close_review
 from easyisp_core.services.mpesa_suspense import resolve_suspense
 from easyisp_core.services.payments import record_payment
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
@@ -142,7 +143,7 @@ def test_each_role_sees_the_mpesa_pages_only_with_payments_read_and_acts_only_wi
     review = open_page(PaymentReviewPage, role)
     QAbstractItemModelTester(review.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     assert [r.external_id for r in review.model.rows] == ["TKRREVIEW1"]
-    assert review.allowed_actions() == ["edit"]
+    assert sorted(review.allowed_actions()) == (["close", "edit"] if creates else ["edit"])
 
 
 def test_typing_filters_the_suspense_list(
@@ -277,3 +278,75 @@ def test_reconciling_can_be_cancelled_and_an_unreadable_file_is_explained(
     qtbot.waitUntil(lambda: "Receipt No." in dialog.status.text(), timeout=WAIT_MS)
     assert dialog.matched.rowCount() == 0
     dialog.reject()
+
+
+def kept_for_review(site: Site, money: dict[str, Any], receipt: str) -> int:
+    with session_scope(site.admin_sessions()) as session:
+        return int(
+            session.scalar(
+                text(
+                    "INSERT INTO mpesa_callbacks (tenant_id, kind, external_id, trusted, "
+                    "source_address, body, outcome, review_reason) VALUES "
+                    "(:t, 'C2B_CONFIRMATION', :r, true, '196.201.214.200', "
+                    "CAST(:b AS jsonb), 'REVIEW', 'paid to another business') RETURNING id"
+                ),
+                {"t": money["tenant_id"], "r": receipt, "b": json.dumps({"TransID": receipt})},
+            )
+        )
+
+
+def test_closing_a_review_entry_needs_a_reason_moves_no_money_and_is_audited(
+    qtbot: QtBot, site: Site, open_page: OpenPage, money: dict[str, Any]
+) -> None:
+    callback = kept_for_review(site, money, "TKRCLOSE01")
+    balances = wallet(site, "account2"), wallet(site, site.customer)
+    page = open_page(PaymentReviewPage, "STAFF")
+    page.select_row(next(i for i, r in enumerate(page.model.rows) if r.id == callback))
+    form = page.close_entry()
+    assert form is not None
+    with qtbot.waitSignal(form.failed, timeout=WAIT_MS):
+        form.editor("note").type_text("  ")
+        form.submit()
+    assert form.error_text("note") or form.message_text
+    with qtbot.waitSignal(page.action_done, timeout=WAIT_MS):
+        form.editor("note").type_text("Test payment by our own technician")
+        form.submit()
+    qtbot.waitUntil(lambda: not page.model.loading, timeout=WAIT_MS)
+    assert callback not in [r.id for r in page.model.rows]
+    assert (wallet(site, "account2"), wallet(site, site.customer)) == balances
+    with session_scope(site.admin_sessions()) as session:
+        closed = session.execute(
+            text(
+                "SELECT outcome, review_note, reviewed_by IS NOT NULL, reviewed_at IS NOT NULL "
+                "FROM mpesa_callbacks WHERE id = :c"
+            ),
+            {"c": callback},
+        ).one()
+        audited = session.scalar(
+            text(
+                "SELECT details FROM audit_logs WHERE action = 'MPESA_REVIEW_CLOSED' "
+                "AND target_label = 'M-Pesa callback TKRCLOSE01'"
+            )
+        )
+    assert tuple(closed) == ("IGNORED", "Test payment by our own technician", True, True)
+    assert audited == "Test payment by our own technician"
+
+
+def test_the_database_refuses_closing_a_review_without_payments_create_or_twice(
+    site: Site, money: dict[str, Any]
+) -> None:
+    callback = kept_for_review(site, money, "TKRCLOSE02")
+    viewer = sessionmaker(site.engine("VIEWER", guarded=False))
+    with (
+        pytest.raises(PermissionDenied, match="You do not have permission"),
+        session_scope(viewer) as session,
+    ):
+        close_review(session, callback, "not mine to close")
+    staff = sessionmaker(site.engine("STAFF", guarded=False))
+    with session_scope(staff) as session:
+        close_review(session, callback, "a duplicate of TKRREVIEW1")
+    with (
+        pytest.raises(ValidationFailed, match="no longer waiting for review"),
+        session_scope(staff) as session,
+    ):
+        close_review(session, callback, "again")
