@@ -220,6 +220,16 @@ class HotspotPurchaseRepository:
         ).one_or_none()
         return (row.id, row.display_name, dict(row.config or {})) if row else None
 
+    def receipt_account(self, customer_id: uuid.UUID) -> tuple[str | None, bool] | None:
+        """(bound MAC, is a hotspot account) of the account a receipt credited."""
+        row = self.session.execute(
+            select(
+                func.text(Customer.mac_address).label("mac"),
+                (Customer.connection_type == ConnectionType.HOTSPOT).label("hotspot"),
+            ).where(Customer.id == customer_id)
+        ).one_or_none()
+        return (row.mac, bool(row.hotspot)) if row else None
+
     def paid_customer(
         self, tenant_id: uuid.UUID, receipt: str, since: datetime
     ) -> uuid.UUID | None:

@@ -36,3 +36,30 @@ def hotspot_login(
     if password:
         return HotspotLogin(LoginKind.PASSWORD, username, password)
     return None
+
+
+class ReceiptRefusal(enum.StrEnum):
+    """Why "I have already paid" did not sign a device in."""
+
+    NOT_FOUND = "not_found"  # no recent completed M-Pesa payment with that code
+    NOT_HOTSPOT = "not_hotspot"  # the payment was for a home (PPPoE, static…) connection
+    NO_DEVICE = "no_device"  # the account has no device bound: it logs in with its password
+    OTHER_DEVICE = "other_device"  # the account is bound to another device
+
+
+def receipt_login(
+    bound_mac: str | None, device_mac: str | None, is_hotspot: bool
+) -> HotspotLogin | ReceiptRefusal:
+    """The login "I have already paid" may give for an account a receipt credited.
+
+    A receipt code is not a secret (it is in the payer's SMS, on the shop's statement, read
+    out over the counter), so it signs in only the device the account is bound to, by MAC,
+    and never hands out an account's password."""
+    if not is_hotspot:
+        return ReceiptRefusal.NOT_HOTSPOT
+    bound, device = normalize_mac(bound_mac), normalize_mac(device_mac)
+    if bound is None:
+        return ReceiptRefusal.NO_DEVICE
+    if bound != device:
+        return ReceiptRefusal.OTHER_DEVICE
+    return HotspotLogin(LoginKind.MAC, bound, "")

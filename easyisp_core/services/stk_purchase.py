@@ -32,7 +32,12 @@ from easyisp_core.repositories.hotspot_purchases import (
     PackageOffer,
 )
 from easyisp_core.repositories.mpesa_callbacks import MpesaCallbackRepository, NewCallback
-from easyisp_core.rules.hotspot_login import HotspotLogin, hotspot_login
+from easyisp_core.rules.hotspot_login import (
+    HotspotLogin,
+    ReceiptRefusal,
+    hotspot_login,
+    receipt_login,
+)
 from easyisp_core.rules.phones import normalize_ke_phone
 from easyisp_core.rules.radius_auth import normalize_mac
 from easyisp_core.schemas.gateway_config import MpesaCredentials, MpesaGatewayConfig
@@ -292,22 +297,23 @@ def login_after_purchase(
 
 def login_by_receipt(
     session: Session,
-    box: SecretBox,
     tenant_id: uuid.UUID,
     receipt: str,
     device_mac: str | None,
     now: datetime,
-) -> HotspotLogin | None:
-    """ "I have already paid": the login of the account a recent M-Pesa payment with this
-    receipt credited (whatever route reported it). None when no such payment is found."""
+) -> HotspotLogin | ReceiptRefusal:
+    """ "I have already paid": a MAC login for the device that a recent M-Pesa payment with
+    this receipt (whatever route reported it) was made for; otherwise why not."""
     code = "".join(receipt.split()).upper()
     if not code.isalnum() or not 8 <= len(code) <= 64:
-        return None
+        return ReceiptRefusal.NOT_FOUND
     repo = HotspotPurchaseRepository(session)
     customer_id = repo.paid_customer(tenant_id, code, now - RECEIPT_LOGIN_WINDOW)
-    if customer_id is None:
-        return None
-    return _login(session, box, customer_id, device_mac)
+    account = None if customer_id is None else repo.receipt_account(customer_id)
+    if account is None:
+        return ReceiptRefusal.NOT_FOUND
+    bound_mac, is_hotspot = account
+    return receipt_login(bound_mac, device_mac, is_hotspot)
 
 
 def _login(

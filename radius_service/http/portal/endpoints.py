@@ -29,7 +29,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models.enums import HotspotPaymentStatus
-from easyisp_core.rules.hotspot_login import HotspotLogin
+from easyisp_core.rules.hotspot_login import HotspotLogin, ReceiptRefusal
 from easyisp_core.services.stk_purchase import (
     PortalShop,
     PurchaseStatus,
@@ -38,6 +38,7 @@ from easyisp_core.services.stk_purchase import (
     portal_shop,
     purchase_status,
 )
+from radius_service.http.portal.attempts import AttemptLimiter
 from radius_service.http.portal.pages import (
     PortalContext,
     login_page,
@@ -74,6 +75,7 @@ class PortalEndpoints:
         self._box = box
         self.flow = flow
         self.clock = clock
+        self.attempts = AttemptLimiter()
 
     @property
     def box(self) -> SecretBox:
@@ -168,16 +170,20 @@ class PortalEndpoints:
         found = await self._shop(ctx)
         if found is None:
             return HTMLResponse(not_found_page(ctx), status_code=404)
-        tenant_id, receipt, now = found.tenant_id, form.get("receipt", ""), self.clock()
-        login = await self._in_transaction(
-            lambda session: login_by_receipt(
-                session, self.box, tenant_id, receipt, ctx.mac or None, now
-            )
-        )
         t = texts(ctx.lang)
-        if login is None:
-            return HTMLResponse(shop_page(ctx, found, t["not_found"]), status_code=404)
-        return HTMLResponse(login_page(ctx, found, login, t["paid"]))
+        address = request.client.host if request.client else "-"
+        if self.attempts.blocked(address, ctx.mac):
+            return HTMLResponse(shop_page(ctx, found, t["too_many"]), status_code=429)
+        tenant_id, receipt, now = found.tenant_id, form.get("receipt", ""), self.clock()
+        outcome = await self._in_transaction(
+            lambda session: login_by_receipt(session, tenant_id, receipt, ctx.mac or None, now)
+        )
+        if isinstance(outcome, ReceiptRefusal):
+            if outcome is ReceiptRefusal.NOT_FOUND:
+                self.attempts.failed(address, ctx.mac)
+            status = 404 if outcome is ReceiptRefusal.NOT_FOUND else 403
+            return HTMLResponse(shop_page(ctx, found, t[outcome.value]), status_code=status)
+        return HTMLResponse(login_page(ctx, found, outcome, t["paid"]))
 
     async def _shop(self, ctx: PortalContext) -> PortalShop | None:
         return await self._in_transaction(lambda session: portal_shop(session, ctx.tenant))

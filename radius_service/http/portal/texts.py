@@ -25,6 +25,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "The payment did not go through: {reason}",
         "retry": "Try again",
         "not_found": "We could not find that M-Pesa code.",
+        "not_hotspot": "That M-Pesa code paid for a home connection, not for this hotspot.",
+        "no_device": "That payment is on an account with a username and password: "
+        "log in with those, or ask us for help.",
+        "other_device": "That M-Pesa code was paid from another device. Open this page on "
+        "that device, or ask us for help.",
+        "too_many": "Too many tries. Please wait 15 minutes and try again.",
         "no_gateway": "M-Pesa payments are not available here right now.",
         "daraja_down": "M-Pesa is not answering. Please try again in a minute.",
         "no_signup": "This hotspot does not sign up new devices. "
@@ -55,6 +61,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "Malipo hayakufaulu: {reason}",
         "retry": "Jaribu tena",
         "not_found": "Hatukupata msimbo huo wa M-Pesa.",
+        "not_hotspot": "Msimbo huo wa M-Pesa ulilipia muunganisho wa nyumbani, si hotspot hii.",
+        "no_device": "Malipo hayo ni ya akaunti yenye jina la mtumiaji na nenosiri: "
+        "ingia kwa hayo, au tuulize msaada.",
+        "other_device": "Msimbo huo wa M-Pesa ulilipwa kutoka kifaa kingine. Fungua ukurasa "
+        "huu kwenye kifaa hicho, au tuulize msaada.",
+        "too_many": "Umejaribu mara nyingi mno. Tafadhali subiri dakika 15 kisha ujaribu tena.",
         "no_gateway": "Malipo ya M-Pesa hayapatikani hapa kwa sasa.",
         "daraja_down": "M-Pesa haijibu. Tafadhali jaribu tena baada ya dakika moja.",
         "no_signup": "Hotspot hii haisajili vifaa vipya. "

@@ -137,3 +137,62 @@ def test_new_device_is_told_when_the_network_does_not_sign_up(portal: Portal) ->
     assert "does not sign up new devices" in reply.text
     assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
     assert portal.scalar("SELECT count(*) FROM customers WHERE mac_address IS NOT NULL") == 1
+
+
+def _record_mpesa(portal: Portal, customer_id: Any, receipt: str) -> None:
+    with portal.admin.begin() as session:
+        session.execute(
+            text(
+                "INSERT INTO payments (tenant_id, customer_id, amount, method, status, "
+                "transaction_id, paid_at) VALUES (:t, :c, 50, 'MPESA', 'COMPLETED', :r, now())"
+            ),
+            {"t": portal.tenant_id, "c": customer_id, "r": receipt},
+        )
+
+
+def test_a_receipt_never_signs_in_another_device_or_hands_out_a_password(
+    portal: Portal,
+) -> None:
+    """A receipt code is no secret (it is in the payer's SMS): it signs in only the device
+    the account is bound to, and never reveals an account's password."""
+    _record_mpesa(portal, portal.customer_id, "TKROWNER01")
+    other = httpx.post(f"{portal.url}/paid", data={**NEW_DEVICE, "receipt": "TKROWNER01"})
+    assert other.status_code == 403
+    assert "paid from another device" in other.text
+    # No login page for the router (that page carries the account's credentials).
+    assert "Connecting you" not in other.text
+    assert f'value="{MAC}"' not in other.text
+    swahili = httpx.post(
+        f"{portal.url}/paid", data={**NEW_DEVICE, "receipt": "TKROWNER01", "lang": "sw"}
+    )
+    assert "kifaa kingine" in swahili.text
+    own = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKROWNER01"})
+    assert own.status_code == 200
+    assert f'value="{MAC}"' in own.text
+
+
+def test_a_home_connections_receipt_does_not_log_in_at_the_hotspot(portal: Portal) -> None:
+    with portal.admin.begin() as session:
+        home = session.execute(
+            text(
+                "INSERT INTO customers (tenant_id, username, full_name, connection_type, "
+                "account_number) VALUES (:t, 'home.wanjiru', 'Wanjiru', 'PPPOE', 'ACCHOME1') "
+                "RETURNING id"
+            ),
+            {"t": portal.tenant_id},
+        ).scalar_one()
+    _record_mpesa(portal, home, "TKRHOME001")
+    reply = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKRHOME001"})
+    assert reply.status_code == 403
+    assert "home connection" in reply.text
+    assert "home.wanjiru" not in reply.text
+
+
+def test_guessing_receipt_codes_is_stopped_after_a_few_tries(portal: Portal) -> None:
+    _record_mpesa(portal, portal.customer_id, "TKRGUESS01")
+    for n in range(5):
+        wrong = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": f"TKRWRONG0{n}"})
+        assert wrong.status_code == 404
+    blocked = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKRGUESS01"})
+    assert blocked.status_code == 429
+    assert "Too many tries" in blocked.text
