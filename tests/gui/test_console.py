@@ -231,6 +231,25 @@ def test_a_worker_reports_an_exception_through_its_error_signal(qtbot: QtBot) ->
     assert pool.wait(5000)
 
 
+def test_a_pool_destroyed_while_its_worker_runs_waits_for_it_quietly(qtbot: QtBot) -> None:
+    """Closing a window destroys its pool while a worker may still run: the pool waits,
+    and the worker's last report to it is dropped without an error."""
+    pool = WorkerPool()
+    started, release = threading.Event(), threading.Event()
+
+    def work() -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    pool.start(Worker(work))
+    assert started.wait(5)
+    threading.Timer(0.2, release.set).start()
+    del pool  # the window's pool goes away; its thread pool waits for the worker
+
+    qtbot.wait(50)  # no "Signal source has been deleted" reaches the event loop
+
+
 def test_a_worker_reports_progress_and_its_result_from_another_thread(qtbot: QtBot) -> None:
     pool = WorkerPool()
     progress: list[tuple[int, str]] = []
@@ -248,6 +267,7 @@ def test_a_worker_reports_progress_and_its_result_from_another_thread(qtbot: QtB
     assert finished.args[0] != threading.main_thread().name
     qtbot.waitUntil(lambda: len(progress) == 2)
     assert progress == [(50, "half way"), (100, "done")]
+    assert pool.wait(5000)
 
 
 def test_a_cancelled_worker_reports_no_result(qtbot: QtBot) -> None:
@@ -270,6 +290,7 @@ def test_a_cancelled_worker_reports_no_result(qtbot: QtBot) -> None:
         pool.cancel_all()
 
     assert results == []
+    assert pool.wait(5000)
 
 
 def test_the_guard_refuses_queries_on_the_gui_thread_but_not_in_a_worker(
