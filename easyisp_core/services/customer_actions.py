@@ -139,6 +139,20 @@ def take_payment(
     return Receipt(receipt_number(info.id), info, customer_profile(session, customer_id))
 
 
+def payment_receipt(session: Session, customer_id: uuid.UUID, payment_id: uuid.UUID) -> Receipt:
+    """The receipt of one of the customer's completed payments, to print it again."""
+    payment = PaymentRepository(session).get(payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        raise NotFound("No such payment of this customer (or not one you may read).")
+    info = PaymentInfo.of(payment)
+    if info.status != "COMPLETED":
+        raise ValidationFailed(
+            {"payment": "not completed"},
+            f"This payment is {info.status.lower()}: only a completed payment has a receipt.",
+        )
+    return Receipt(receipt_number(info.id), info, customer_profile(session, customer_id))
+
+
 def top_up_wallet(
     session: Session, customer_id: uuid.UUID, data: WalletTopUp | dict[str, Any]
 ) -> Decimal:

@@ -14,7 +14,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -87,6 +89,7 @@ class CustomerWorkspace(QWidget):
     action_done = Signal(str)  # action name
     action_failed = Signal(str, str)  # action name, message
     receipt_saved = Signal(str)  # path
+    receipt_printed = Signal(str)  # receipt number
 
     def __init__(
         self,
@@ -109,8 +112,10 @@ class CustomerWorkspace(QWidget):
         self.data: WorkspaceData | None = None
         self.last_receipt: Receipt | None = None
         self.revealed_password: str | None = None
-        # Where a receipt is saved; tests replace the dialog with a fixed path.
+        # Where a receipt is saved or printed; tests replace the dialogs with a fixed path
+        # and a PDF-file printer.
         self.choose_receipt_path: Callable[[str], Path | None] = self._ask_receipt_path
+        self.choose_printer: Callable[[], QPrinter | None] = self._ask_printer
         self._loading = False
         self._reload_again = False
         self.dialog: dialogs.FieldDialog | None = None
@@ -145,6 +150,11 @@ class CustomerWorkspace(QWidget):
             button.clicked.connect(getattr(self, f"act_{name}"))
             self.buttons[name] = button
             action_row.addWidget(button)
+        # The receipt of the payment selected on the Payments tab, else of the one just taken.
+        self.print_receipt_button = QPushButton("Print receipt…")
+        self.print_receipt_button.setVisible(False)
+        self.print_receipt_button.clicked.connect(self.print_receipt)
+        action_row.addWidget(self.print_receipt_button)
         self.save_receipt_button = QPushButton("Save receipt…")
         self.save_receipt_button.setVisible(False)
         self.save_receipt_button.clicked.connect(self.save_receipt)
@@ -265,6 +275,7 @@ class CustomerWorkspace(QWidget):
             self.models[key].set_rows(rows or [])
         for view in self.views.values():
             view.resizeColumnsToContents()
+        self._show_receipt_buttons()
 
     @property
     def profile(self) -> CustomerProfile | None:
@@ -368,16 +379,68 @@ class CustomerWorkspace(QWidget):
 
     def _on_payment(self, receipt: Receipt) -> None:
         self.last_receipt = receipt
-        self.save_receipt_button.setVisible(True)
+        self._show_receipt_buttons()
         self.show_message(
             f"Payment of {kes(receipt.payment.amount)} recorded, receipt {receipt.number}."
         )
-        self.save_receipt()
+        # The customer is at the counter: offer the printer straight away (Cancel skips).
+        self._print(receipt)
+
+    def _show_receipt_buttons(self) -> None:
+        has_payments = self.last_receipt is not None or (
+            "payments" in self.models and self.models["payments"].rowCount() > 0
+        )
+        self.print_receipt_button.setVisible(has_payments)
+        self.save_receipt_button.setVisible(has_payments)
+
+    def select_payment(self, row: int) -> None:
+        """Select a row of the Payments tab (the receipt buttons then act on it)."""
+        self.tabs.setCurrentWidget(self.views["payments"])
+        self.views["payments"].selectRow(row)
+
+    def print_receipt(self) -> None:
+        self._with_receipt(self._print)
 
     def save_receipt(self) -> None:
-        receipt = self.last_receipt
-        if receipt is None:
+        self._with_receipt(self._save)
+
+    def _with_receipt(self, use: Callable[[Receipt], None]) -> None:
+        """Run `use` on the receipt of the selected payment (read in a worker), or of the
+        payment just taken when none is selected."""
+        view = self.views.get("payments")
+        selected = view.selectionModel().selectedRows() if view is not None else []
+        if view is None or self.tabs.currentWidget() is not view or not selected:
+            if self.last_receipt is None:
+                self.show_message("Select a payment on the Payments tab first.", error=True)
+                return
+            use(self.last_receipt)
             return
+        payment = self.models["payments"].rows[selected[0].row()]
+        customer = self.customer_id
+
+        def read() -> Receipt:
+            with session_scope(self.sessions) as session:
+                return actions.payment_receipt(session, customer, payment.id)
+
+        self.workers.run(
+            read,
+            on_result=use,
+            on_error=lambda exc: self.show_message(describe_error(exc), error=True),
+        )
+
+    def _print(self, receipt: Receipt) -> None:
+        printer = self.choose_printer()
+        if printer is None:
+            return
+        from easyisp_desktop.workspace.receipt import print_receipt
+
+        print_receipt(receipt, printer)
+        self.show_message(
+            f"Receipt {receipt.number} sent to {printer.printerName() or 'the printer'}."
+        )
+        self.receipt_printed.emit(receipt.number)
+
+    def _save(self, receipt: Receipt) -> None:
         path = self.choose_receipt_path(f"receipt-{receipt.number}.pdf")
         if path is None:
             return
@@ -389,6 +452,12 @@ class CustomerWorkspace(QWidget):
             self.show_message(f"The receipt could not be saved: {exc}", error=True)
             return
         self.receipt_saved.emit(str(path))
+
+    def _ask_printer(self) -> QPrinter | None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Print the receipt")
+        return printer if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def _ask_receipt_path(self, suggested: str) -> Path | None:
         chosen, _filter = QFileDialog.getSaveFileName(

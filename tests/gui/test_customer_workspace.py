@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ from easyisp_core.services import customer_actions as actions
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV, install_guard
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
+from easyisp_desktop.workspace.receipt import ROLL_80MM_LAYOUT
 from easyisp_desktop.workspace.window import ACTIONS, CustomerWorkspace
 from tests.gui.workspace_site import Site, seed_site, staff_engine
 
@@ -130,6 +132,15 @@ def test_enter_on_a_customer_row_opens_the_workspace_and_escape_closes_it(
         engine.dispose()
 
 
+def roll_printer(path: Path) -> QPrinter:
+    """A real QPrinter writing a PDF file, loaded with 80 mm receipt-roll paper."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    printer.setPageLayout(ROLL_80MM_LAYOUT)
+    return printer
+
+
 def test_every_action_works_end_to_end_through_the_database(
     qtbot: QtBot, site: Site, workers: WorkerPool, tmp_path: Path, secret_box: SecretBox
 ) -> None:
@@ -138,12 +149,22 @@ def test_every_action_works_end_to_end_through_the_database(
         ws = open_workspace(qtbot, sessions, workers, site, secret_box)
         cid = str(site.customer_id)
 
-        # A cash payment: recorded, credited to the wallet, receipt saved as a PDF.
+        # A cash payment: recorded, credited to the wallet, the receipt printed at once (on a
+        # PDF-file printer with an 80 mm roll here, in place of the print dialog).
+        printed_path = tmp_path / "printed.pdf"
+        ws.choose_printer = lambda: roll_printer(printed_path)
+        ws.act_payment()
+        with qtbot.waitSignal(ws.receipt_printed, timeout=TIMEOUT_MS):
+            submit(qtbot, ws, {"amount": "1500", "method": "CASH", "note": "counter"})
+        assert printed_path.read_bytes().startswith(b"%PDF")
+        assert b"/MediaBox [0 0 227" in printed_path.read_bytes()  # 80 mm ≈ 227 pt
+        # Saved as a PDF again later: the payment selected on the Payments tab.
         receipt_path = tmp_path / "receipt.pdf"
         ws.choose_receipt_path = lambda _suggested: receipt_path
-        ws.act_payment()
+        qtbot.waitUntil(lambda: ws.models["payments"].rowCount() == 1, timeout=TIMEOUT_MS)
+        ws.select_payment(0)
         with qtbot.waitSignal(ws.receipt_saved, timeout=TIMEOUT_MS):
-            submit(qtbot, ws, {"amount": "1500", "method": "CASH", "note": "counter"})
+            ws.save_receipt()
         assert db_value(site, "SELECT count(*) FROM payments WHERE customer_id = :c", c=cid) == 1
         credited = (
             "SELECT amount FROM wallet_transactions WHERE customer_id = :c AND kind = 'TOPUP'"
