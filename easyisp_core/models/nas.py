@@ -31,6 +31,7 @@ class Nas(TenantScoped, Timestamps, Base):
         UniqueConstraint("vpn_ip"),
         CheckConstraint("api_port BETWEEN 1 AND 65535", name="api_port_range"),
         CheckConstraint("coa_port BETWEEN 1 AND 65535", name="coa_port_range"),
+        CheckConstraint("api_tls_fingerprint ~ '^[0-9a-f]{64}$'", name="api_tls_fingerprint_hex"),
         Index("ix_nas_tenant_id_status", "tenant_id", "status"),
     )
 
@@ -61,6 +62,8 @@ class Nas(TenantScoped, Timestamps, Base):
     last_seen_at: Mapped[datetime | None]
     # Where the API is reached when neither vpn_ip nor ip_address (a port forward, a simulator).
     api_host: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 (hex) of the API-SSL certificate first seen; another one is refused.
+    api_tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
     # Health: written by the site service's router poll, read by the console (migration 0010).
     router_identity: Mapped[str | None] = mapped_column(String(100))
     board_name: Mapped[str | None] = mapped_column(String(100))

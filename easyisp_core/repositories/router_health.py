@@ -29,6 +29,7 @@ class PollRow:
     api_password_enc: bytes | None
     status: NasStatus
     health_failures: int
+    api_tls_fingerprint: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class Figures:
     cpu_load: int
     free_memory: int
     total_memory: int
+    # The API-SSL certificate's SHA-256 (hex); pinned on the first success (TOFU).
+    tls_fingerprint: str | None = None
 
 
 class RouterHealthRepository:
@@ -65,6 +68,7 @@ class RouterHealthRepository:
             Nas.api_password_enc,
             Nas.status,
             Nas.health_failures,
+            Nas.api_tls_fingerprint,
         ).where(Nas.api_username.is_not(None), Nas.api_username != "")
         if nas_id is not None:
             query = query.where(Nas.id == nas_id)
@@ -85,6 +89,7 @@ class RouterHealthRepository:
                 api_password_enc=None if r.api_password_enc is None else bytes(r.api_password_enc),
                 status=r.status,
                 health_failures=r.health_failures,
+                api_tls_fingerprint=r.api_tls_fingerprint,
             )
             for r in rows
         ]
@@ -108,6 +113,9 @@ class RouterHealthRepository:
                 health_checked_at=at,
                 health_error=None,
                 health_failures=0,
+                # Trust on first use: an existing pin is never replaced here (a router with
+                # another certificate fails to connect before it gets this far).
+                api_tls_fingerprint=func.coalesce(Nas.api_tls_fingerprint, figures.tls_fingerprint),
             )
         )
 

@@ -38,6 +38,9 @@ class NasFields(BaseModel):
     api_port: int = Field(default=8728, ge=1, le=65535)
     location: str | None = Field(default=None, max_length=200)
     require_message_authenticator: bool = True
+    # Edit only: forget the API-SSL certificate pinned at the first poll (after replacing the
+    # router's certificate on purpose); the next poll pins the one it then presents.
+    forget_tls_certificate: bool = False
 
 
 class NewNas(NasFields):
@@ -104,6 +107,8 @@ def update_nas(
             nas.secret_enc = box.encrypt(changes.secret, NAS_SECRET)
         if box is not None and changes.api_password:
             nas.api_password_enc = box.encrypt(changes.api_password, NAS_API_PASSWORD)
+        if changes.forget_tls_certificate:
+            nas.api_tls_fingerprint = None
     return NasInfo.of(nas)
 
 

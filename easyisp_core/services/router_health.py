@@ -41,6 +41,8 @@ class PollTarget:
     status: NasStatus
     failures: int
     problem: str | None = None
+    # The API-SSL certificate pinned for this router (SHA-256 hex), if any.
+    tls_fingerprint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ def load_router_api(session: Session, box: SecretBox, tenant: str, name: str) ->
         password=password,
         status=nas.status,
         failures=nas.health_failures,
+        tls_fingerprint=nas.api_tls_fingerprint,
     )
 
 
@@ -164,4 +167,5 @@ def _target(row: PollRow, box: SecretBox | Callable[[], SecretBox]) -> PollTarge
         status=row.status,
         failures=row.health_failures,
         problem=problem,
+        tls_fingerprint=row.api_tls_fingerprint,
     )

@@ -100,6 +100,10 @@ def _fields(*, editing: bool) -> tuple[forms.Field, ...]:
         forms.integer("api_port", "API port", required=True),
         forms.text("location", "Location"),
         forms.boolean("require_message_authenticator", "Require Message-Authenticator"),
+        *((forms.boolean(
+            "forget_tls_certificate", "Forget the pinned API-SSL certificate",
+            help="only after replacing the router's certificate on purpose",
+        ),) if editing else ()),
     )  # fmt: skip
 
 

@@ -38,8 +38,8 @@ _SAFETY_FACTOR = 4
 
 
 def endpoint_for(target: PollTarget, timeout: float = DEFAULT_TIMEOUT) -> RouterEndpoint:
-    # No certificate is pinned for routers yet: API-SSL encrypts but accepts the router's
-    # own (usually self-signed or absent) certificate; the VPN is the trust boundary.
+    # Routers' certificates are usually self-signed (or absent): API-SSL accepts the first
+    # one a router presents and pins it (trust on first use); another one is refused.
     return RouterEndpoint(
         name=target.name,
         host=target.host,
@@ -48,6 +48,7 @@ def endpoint_for(target: PollTarget, timeout: float = DEFAULT_TIMEOUT) -> Router
         port=target.port,
         use_tls=target.use_tls,
         tls_verify=False,
+        tls_fingerprint=target.tls_fingerprint,
         timeout=timeout,
     )
 
@@ -61,6 +62,7 @@ def figures_of(info: RouterInfo) -> Figures:
         cpu_load=info.cpu_load,
         free_memory=info.free_memory,
         total_memory=info.total_memory,
+        tls_fingerprint=info.tls_fingerprint,
     )
 
 

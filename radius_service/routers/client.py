@@ -24,6 +24,8 @@ class RouterInfo:
     cpu_load: int  # percent
     free_memory: int  # bytes
     total_memory: int  # bytes
+    # SHA-256 (hex) of the API-SSL certificate the router presented, if any.
+    tls_fingerprint: str | None = None
 
     @property
     def major_version(self) -> int:
@@ -183,6 +185,7 @@ def _router_info(connection: RouterConnection) -> RouterInfo:
         cpu_load=_int(row.get("cpu-load")),
         free_memory=_int(row.get("free-memory")),
         total_memory=_int(row.get("total-memory")),
+        tls_fingerprint=connection.tls_fingerprint,
     )
 
 

@@ -4,6 +4,7 @@ librouteros / socket failure turned into a RouterError. Values stay strings, as 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from librouteros.login import encode_password
 
 from radius_service.routers.errors import (
     CommandNotSupported,
+    RouterCertificateChanged,
     RouterConnectionLost,
     RouterError,
     RouterLoginFailed,
@@ -44,6 +46,8 @@ class RouterEndpoint:
     use_tls: bool = False
     tls_verify: bool = True
     tls_ca_pem: str | None = None
+    # SHA-256 (hex) of the certificate this router must present (trust on first use).
+    tls_fingerprint: str | None = None
     timeout: float = 10.0
 
     @property
@@ -70,9 +74,12 @@ class RouterConnection:
         self.endpoint = endpoint
         self._api = api
         self.version = ""
+        # SHA-256 (hex) of the certificate the router presented over API-SSL, if any.
+        self.tls_fingerprint: str | None = None
 
     @classmethod
     def open(cls, endpoint: RouterEndpoint) -> RouterConnection:
+        seen: list[str] = []
         try:
             api = librouteros.connect(
                 endpoint.host,
@@ -80,7 +87,7 @@ class RouterConnection:
                 endpoint.password,
                 port=endpoint.api_port,
                 timeout=endpoint.timeout,
-                ssl_wrapper=_ssl_wrapper(endpoint) if endpoint.use_tls else None,
+                ssl_wrapper=_ssl_wrapper(endpoint, seen) if endpoint.use_tls else None,
                 login_method=_tolerant_login,
                 encoding="utf-8",
             )
@@ -101,6 +108,7 @@ class RouterConnection:
             detail = f"the router closed the connection during login: {exc}"
             raise RouterUnreachable(endpoint.name, endpoint.address, detail) from exc
         connection = cls(endpoint, api)
+        connection.tls_fingerprint = seen[0] if seen else None
         try:
             resource = connection.run("/system/resource/print", ["=.proplist=version"])
         except RouterError:
@@ -174,7 +182,11 @@ def _tolerant_login(api: Any, username: str, password: str) -> None:
         list(api("/login", name=username, response=response))
 
 
-def _ssl_wrapper(endpoint: RouterEndpoint) -> Callable[[socket.socket], ssl.SSLSocket]:
+def _ssl_wrapper(
+    endpoint: RouterEndpoint, seen: list[str]
+) -> Callable[[socket.socket], ssl.SSLSocket]:
+    """TLS for API-SSL; the certificate's fingerprint is appended to `seen`, and a router
+    whose pinned fingerprint differs is refused before the password is sent."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if endpoint.tls_ca_pem:
         context.load_verify_locations(cadata=endpoint.tls_ca_pem)
@@ -189,7 +201,15 @@ def _ssl_wrapper(endpoint: RouterEndpoint) -> Callable[[socket.socket], ssl.SSLS
         context.set_ciphers("DEFAULT:ADH-AES256-GCM-SHA384:ADH-AES128-SHA256:@SECLEVEL=0")
 
     def wrap(sock: socket.socket) -> ssl.SSLSocket:
-        return context.wrap_socket(sock, server_hostname=endpoint.host)
+        wrapped = context.wrap_socket(sock, server_hostname=endpoint.host)
+        der = wrapped.getpeercert(binary_form=True)
+        fingerprint = hashlib.sha256(der).hexdigest() if der else None
+        if endpoint.tls_fingerprint and fingerprint != endpoint.tls_fingerprint:
+            wrapped.close()
+            raise RouterCertificateChanged(endpoint.name, endpoint.tls_fingerprint, fingerprint)
+        if fingerprint:
+            seen.append(fingerprint)
+        return wrapped
 
     return wrap
 

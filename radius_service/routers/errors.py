@@ -31,6 +31,24 @@ class RouterUnreachable(RouterError):
         )
 
 
+class RouterCertificateChanged(RouterError):
+    """The router's API-SSL certificate is not the one pinned at its first connection."""
+
+    def __init__(self, router: str, pinned: str, presented: str | None) -> None:
+        shown = _short(presented) if presented else "no certificate"
+        super().__init__(
+            router,
+            f"its API-SSL certificate changed (pinned {_short(pinned)}, presented {shown}); "
+            "nothing was sent to it. If the certificate was replaced on purpose, clear the "
+            "pinned certificate on the router's record; otherwise someone may be "
+            "intercepting the connection.",
+        )
+
+
+def _short(fingerprint: str) -> str:
+    return ":".join(fingerprint[i : i + 2] for i in range(0, 16, 2)) + "…"
+
+
 class RouterTimedOut(RouterError):
     def __init__(self, router: str, seconds: float) -> None:
         super().__init__(router, f"no answer within {seconds:g} s; the router may be overloaded.")

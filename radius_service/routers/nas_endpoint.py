@@ -35,7 +35,8 @@ def router_endpoint(session: Session, box: SecretBox, nas: Nas) -> RouterEndpoin
         password=password,
         port=port,
         use_tls=nas.api_use_tls,
-        # Routers rarely carry a certificate (API-SSL then offers anonymous DH); the tunnel
-        # or the operator's network authenticates the path.
+        # Routers rarely carry a certificate (API-SSL then offers anonymous DH); one that
+        # does is pinned at its first poll (trust on first use) and must present it again.
         tls_verify=False,
+        tls_fingerprint=nas.api_tls_fingerprint,
     )

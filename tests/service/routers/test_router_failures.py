@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
+import ssl
 from collections.abc import Callable
 
 import pytest
 
 from radius_service.routers.errors import (
+    RouterCertificateChanged,
     RouterConnectionLost,
     RouterLoginFailed,
     RouterTimedOut,
@@ -172,3 +175,34 @@ def test_api_ssl_refuses_an_unknown_certificate_when_verifying(start_sim: Start)
         assert "API-SSL handshake failed" in caught.value.user_message
 
     run(scenario())
+
+
+def fingerprint_of(sim: SimulatorThread) -> str:
+    assert sim.certificate is not None
+    der = ssl.PEM_cert_to_DER_cert(sim.certificate.cert_pem.decode())
+    return hashlib.sha256(der).hexdigest()
+
+
+def test_api_ssl_reports_the_certificate_it_saw_and_keeps_to_a_pin(start_sim: Start) -> None:
+    sim = start_sim("7.16", tls=True)
+    seen = fingerprint_of(sim)
+
+    async def scenario() -> None:
+        unpinned = endpoint_for(sim.tls_address, use_tls=True, tls_verify=False)
+        async with client_for(unpinned) as client:
+            assert (await client.test_connection()).tls_fingerprint == seen
+        pinned = endpoint_for(sim.tls_address, use_tls=True, tls_verify=False, tls_fingerprint=seen)
+        async with client_for(pinned) as client:
+            assert (await client.test_connection()).tls_fingerprint == seen
+        other = endpoint_for(
+            sim.tls_address, use_tls=True, tls_verify=False, tls_fingerprint="ab" * 32
+        )
+        async with client_for(other) as client:
+            with pytest.raises(RouterCertificateChanged) as caught:
+                await client.test_connection()
+        assert "certificate changed (pinned ab:ab:ab" in caught.value.user_message
+        assert "nothing was sent to it" in caught.value.user_message
+
+    run(scenario())
+    # Refused before the login: the simulator saw no password.
+    assert sim.simulator.logins == 2

@@ -4,6 +4,8 @@ site service's own login (easyisp_service), so its grants are exercised too."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +26,7 @@ from easyisp_core.models import Nas
 from easyisp_core.models.enums import NasStatus
 from easyisp_core.passwords import scram_verifier
 from easyisp_core.repositories.roles import RoleRepository
+from easyisp_core.services.nas import nas_fields, update_nas
 from easyisp_core.services.router_health import mark_routers_seen, point_router_api
 from easyisp_core.settings import Settings
 from radius_service.app import SiteService
@@ -287,3 +290,55 @@ def test_radius_traffic_marks_a_router_seen(site: Site) -> None:
     after = site.router(nas.id)
     assert after.last_seen_at == later
     assert after.status is NasStatus.PENDING  # the API poll decides the status
+
+
+def test_a_routers_api_ssl_certificate_is_pinned_on_first_use_and_a_new_one_refused(
+    site: Site, start_sim: Start
+) -> None:
+    first = start_sim("7.16", tls=True)
+    nas_id = site.add_router(first)
+    point_at(site, nas_id, first.tls_address)
+    poll_once(site.job())
+    nas = site.router(nas_id)
+    assert nas.status is NasStatus.ONLINE
+    assert first.certificate is not None
+    assert (
+        nas.api_tls_fingerprint
+        == hashlib.sha256(ssl.PEM_cert_to_DER_cert(first.certificate.cert_pem.decode())).hexdigest()
+    )
+
+    # Same address, another certificate (a replaced router, or someone in the middle).
+    impostor = start_sim("7.16", tls=True)
+    point_at(site, nas_id, impostor.tls_address)
+    poll_once(site.job())
+    nas = site.router(nas_id)
+    assert nas.health_error is not None
+    assert "API-SSL certificate changed" in nas.health_error
+    assert impostor.simulator.logins == 0  # the password never reached it
+
+    # Staff clear the pin (the certificate was replaced on purpose): the next poll pins anew.
+    with session_scope(site.admin) as session:
+        fields = nas_fields(session, nas_id).model_dump()
+        update_nas(session, None, nas_id, {**fields, "forget_tls_certificate": True})
+    poll_once(site.job())
+    assert site.router(nas_id).health_error is None
+    assert site.router(nas_id).api_tls_fingerprint not in (None, nas.api_tls_fingerprint)
+
+
+def point_at(site: Site, nas_id: uuid.UUID, address: tuple[str, int]) -> None:
+    with session_scope(site.admin) as session:
+        session.execute(
+            update(Nas)
+            .where(Nas.id == nas_id)
+            .values(api_host=address[0], api_port=address[1], api_use_tls=True)
+        )
+
+
+def poll_once(job: RouterHealthJob) -> None:
+    async def scenario() -> None:
+        try:
+            await job.run_once()
+        finally:
+            await job.aclose()
+
+    asyncio.run(scenario())
