@@ -55,7 +55,7 @@ ACTIONS = {
     "Vouchers": {"new": "vouchers.write"},
     "Payments": {"new": "payments.create"},
     "M-Pesa suspense": {"assign": "payments.create", "reconcile": "payments.create"},
-    "Payment review": {"edit": "payments.read"},
+    "Payment review": {"edit": "payments.read", "close": "payments.create"},
     "Routers": {
         "new": "nas.write",
         "edit": "nas.write",
