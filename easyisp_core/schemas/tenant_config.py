@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address, IPv4Network
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -45,12 +46,38 @@ class HotspotSettings(_Strict):
     max_accounts_per_phone: int = Field(default=3, ge=1, le=50)
 
 
+def check_pool_ranges(value: str) -> str:
+    """RouterOS pool ranges: comma-separated IPv4 `a-b` ranges, networks or addresses."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ValueError("give at least one address range, e.g. 172.30.0.2-172.30.255.254")
+    for item in items:
+        try:
+            if "-" in item:
+                first, last = (IPv4Address(part.strip()) for part in item.split("-", 1))
+                if first > last:
+                    raise ValueError(f"{item}: the range ends before it starts")
+            else:
+                IPv4Network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item} is not an IPv4 range like 172.30.0.2-172.30.255.254") from exc
+    return ",".join(items)
+
+
 class ExpiredPolicy(_Strict):
     """What RADIUS does with an expired or suspended PPPoE subscriber (RADIUS issue)."""
 
     accept_into_expired_pool: bool = True
     expired_pool_name: str = Field(default="expired", max_length=64)
     expired_address_list: str = Field(default="easyisp-expired", max_length=64)
+    # The addresses router sync gives the expired pool (RouterOS /ip pool ranges syntax);
+    # a private range the ISP's own networks do not use.
+    expired_pool_ranges: str = Field(default="172.30.0.2-172.30.255.254", max_length=200)
+
+    @field_validator("expired_pool_ranges")
+    @classmethod
+    def _routeros_ranges(cls, value: str) -> str:
+        return check_pool_ranges(value)
 
 
 class TenantConfig(_Strict):

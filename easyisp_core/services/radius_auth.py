@@ -26,7 +26,7 @@ from easyisp_core.repositories.radius import (
 )
 from easyisp_core.rules.radius_auth import PackageView, SubscriberView, TenantPolicy, VoucherView
 from easyisp_core.rules.rate_limit import RateLimitSpec
-from easyisp_core.schemas.tenant_config import TenantConfig
+from easyisp_core.schemas.tenant_config import ExpiredPolicy, TenantConfig
 from easyisp_core.services.nas import NAS_SECRET
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,18 @@ def load_nas_clients(session: Session, box: SecretBox) -> list[NasClient]:
 
 def tenant_policy(session: Session, tenant_id: uuid.UUID) -> TenantPolicy:
     return _policy(tenant_id, RadiusRepository(session).tenant_config(tenant_id) or {})
+
+
+def tenant_expired_settings(session: Session, tenant_id: uuid.UUID) -> ExpiredPolicy:
+    """The tenant's expired-subscriber settings as router sync needs them (defaults when the
+    stored configuration does not validate, as for RADIUS)."""
+    try:
+        config = TenantConfig.model_validate(
+            RadiusRepository(session).tenant_config(tenant_id) or {}
+        )
+    except ValidationError:
+        config = TenantConfig()
+    return config.expired
 
 
 def tenant_policies(session: Session) -> dict[uuid.UUID, TenantPolicy]:

@@ -13,7 +13,7 @@ from easyisp_core.models import Nas
 from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.rules.rate_limit import RateLimitSpec
 from easyisp_core.rules.vpn_addresses import parse_range, site_address
-from easyisp_core.services.radius_auth import tenant_policy
+from easyisp_core.services.radius_auth import tenant_expired_settings
 from easyisp_core.services.secrets import read_router_secrets
 from easyisp_core.services.vpn import read_site
 from radius_service.routers.desired_state import PackageProfile, RouterDesiredState
@@ -53,6 +53,7 @@ def load_desired_state(
         for p in PackageRepository(session).list(nas.tenant_id)
         if p.is_active
     )
+    expired = tenant_expired_settings(session, nas.tenant_id)
     return RouterDesiredState(
         service_address=service_address,
         radius_secret=read_router_secrets(session, box, nas.id).radius_secret,
@@ -60,5 +61,7 @@ def load_desired_state(
         portal_address=portal_address,
         packages=packages,
         coa_port=nas.coa_port,
-        expired_address_list=tenant_policy(session, nas.tenant_id).expired_address_list,
+        expired_address_list=expired.expired_address_list,
+        expired_pool=expired.expired_pool_name if expired.accept_into_expired_pool else None,
+        expired_pool_ranges=expired.expired_pool_ranges,
     )

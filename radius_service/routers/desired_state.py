@@ -46,6 +46,10 @@ class RouterDesiredState:
     packages: tuple[PackageProfile, ...] = ()
     coa_port: int = 3799
     expired_address_list: str = "easyisp-expired"
+    # The pool RADIUS names (Framed-Pool) for expired PPPoE subscribers, when the tenant lets
+    # them in; None: no pool (expired subscribers are rejected instead).
+    expired_pool: str | None = "expired"
+    expired_pool_ranges: str = "172.30.0.2-172.30.255.254"
     payment_hosts: tuple[str, ...] = MPESA_HOSTS
     interim_update: str = "5m"
 
@@ -78,6 +82,7 @@ DesiredItem = OwnedEntry | MenuSettings
 # List menus whose stale `easyisp:` entries sync removes. Nothing outside these is pruned.
 PRUNED_PATHS = (
     "/radius",
+    "/ip/pool",
     "/ppp/profile",
     "/ip/hotspot/user/profile",
     "/ip/firewall/filter",
@@ -111,6 +116,16 @@ def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
             "/ip/hotspot/profile", {"use-radius": "yes", "radius-accounting": "yes"}, True
         ),
     ]  # fmt: skip
+    if state.expired_pool is not None:
+        # RADIUS answers an expired PPPoE subscriber with Framed-Pool=<this>: without the
+        # pool on the router the subscriber gets no address and never sees the payment page.
+        items.append(
+            OwnedEntry(
+                "/ip/pool",
+                "expired-pool",
+                {"name": state.expired_pool, "ranges": state.expired_pool_ranges},
+            )
+        )
     for package in state.packages:
         items.append(_package_entry(package))
     items += [
@@ -135,6 +150,11 @@ def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
                    {"chain": "dstnat", "src-address-list": expired, "protocol": "tcp",
                     "dst-port": "80", "action": "dst-nat",
                     "to-addresses": state.portal_address, "to-ports": "80"}),
+        # Expired-pool addresses are ours, not the ISP's: nothing else routes them back,
+        # so their way to the portal (over the tunnel or the WAN) is masqueraded.
+        OwnedEntry("/ip/firewall/nat", "expired-masquerade",
+                   {"chain": "srcnat", "src-address-list": expired,
+                    "dst-address": state.portal_address, "action": "masquerade"}),
         OwnedEntry("/ip/hotspot/walled-garden/ip", "walled-garden-ip:portal",
                    {"dst-address": state.portal_address, "action": "accept"}),
     ]  # fmt: skip

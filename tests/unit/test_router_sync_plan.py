@@ -74,10 +74,11 @@ def test_a_fresh_router_gets_everything_and_the_operator_keeps_theirs() -> None:
         "/radius/incoming": ["set"],
         "/ppp/aaa": ["set"],
         "/ip/hotspot/profile": ["set"],  # only "default"; hsprof1 already uses RADIUS
+        "/ip/pool": ["add"],  # the expired pool RADIUS names for expired subscribers
         "/ppp/profile": ["add"],
         "/ip/hotspot/user/profile": ["add"],
         "/ip/firewall/filter": ["add"] * 6,
-        "/ip/firewall/nat": ["add"],
+        "/ip/firewall/nat": ["add"] * 2,
         "/ip/hotspot/walled-garden/ip": ["add"],
         "/ip/hotspot/walled-garden": ["add"] * 4,
     }
@@ -144,3 +145,17 @@ def test_a_removed_package_is_pruned_and_a_renamed_one_replaced() -> None:
 def test_every_path_read_is_a_path_planned() -> None:
     changes = plan_sync(DESIRED, _load("fresh_router.json"))
     assert {c.path for c in changes} <= set(paths_to_read(DESIRED))
+
+
+def test_the_expired_pool_exists_only_when_expired_subscribers_are_let_in() -> None:
+    fresh = _load("fresh_router.json")
+    pools = [c.params for c in plan_sync(DESIRED, fresh) if c.path == "/ip/pool"]
+    assert pools == [
+        {
+            "name": "expired",
+            "ranges": "172.30.0.2-172.30.255.254",
+            "comment": "easyisp:expired-pool",
+        }
+    ]
+    rejecting = dataclasses.replace(DESIRED, expired_pool=None)
+    assert not [c for c in plan_sync(rejecting, fresh) if c.path == "/ip/pool"]

@@ -59,3 +59,14 @@ def test_invoice_items_compute_amounts_exactly() -> None:
 def test_bad_invoice_items_are_refused(bad: list[dict[str, str]]) -> None:
     with pytest.raises(ValidationFailed):
         parse(InvoiceItems, bad)
+
+
+def test_expired_pool_ranges_take_routeros_syntax_and_refuse_anything_else() -> None:
+    from easyisp_core.schemas.tenant_config import ExpiredPolicy
+
+    assert ExpiredPolicy(
+        expired_pool_ranges=" 172.30.0.2-172.30.0.254, 10.99.0.0/24 "
+    ).expired_pool_ranges == ("172.30.0.2-172.30.0.254,10.99.0.0/24")
+    for bad in ("", "172.30.0.9-172.30.0.2", "not-an-address", "fd00::1-fd00::9"):
+        with pytest.raises(ValueError, match="range"):
+            ExpiredPolicy(expired_pool_ranges=bad)
