@@ -39,8 +39,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
-from easyisp_core.errors import EasyIspError, ValidationFailed
-from easyisp_core.repositories.integrity import describe_db_error
+from easyisp_core.errors import Conflict, EasyIspError, ValidationFailed
+from easyisp_core.repositories.integrity import conflict_field_errors, describe_db_error
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.worker import WorkerPool
 
@@ -495,8 +495,15 @@ class FormDialog(QDialog):
         self._set_busy(False)
         if isinstance(exc, ValidationFailed):
             self._show_field_errors(exc.field_errors)
-        else:
-            self._show_message(failure_message(exc))
+            return
+        # A duplicate value (a taken code or name) is also marked on its field.
+        errors = conflict_field_errors(exc) if isinstance(exc, Conflict) else {}
+        for key, message in errors.items():
+            owner = next((e for e in self.editors.values() if e.field.owns_error(key)), None)
+            if owner is not None:
+                owner.show_error(message)
+                owner.widget.setFocus()
+        self._show_message(failure_message(exc))
 
     # Showing errors ---------------------------------------------------------------------
 
