@@ -93,16 +93,19 @@ def create_invoice(
     return InvoiceInfo.of(invoice)
 
 
+def invoice_totals(items: InvoiceItems, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Subtotal, tax and total (pure: the console shows them as the operator types)."""
+    subtotal = items.subtotal
+    tax = (subtotal * tax_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return subtotal, tax, subtotal + tax
+
+
 def _fill(
     invoice: Invoice, fields: InvoiceFields, items: InvoiceItems, customer_id: uuid.UUID | None
 ) -> None:
-    subtotal = items.subtotal
-    tax = (subtotal * fields.tax_rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
     invoice.customer_id = customer_id
     invoice.items = items.model_dump(mode="json")
-    invoice.subtotal = subtotal
-    invoice.tax = tax
-    invoice.total = subtotal + tax
+    invoice.subtotal, invoice.tax, invoice.total = invoice_totals(items, fields.tax_rate)
     invoice.due_date = fields.due_date
     invoice.notes = fields.notes
 

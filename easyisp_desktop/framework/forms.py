@@ -143,6 +143,9 @@ SPECIAL_LABELS = {
     "NAS": "Router",
     "SMS_GATEWAY": "SMS gateway",
     "VPN_PEER": "VPN peer",
+    "AFRICASTALKING": "Africa's Talking",
+    "MPESA_PAYBILL": "M-Pesa paybill",
+    "MPESA_TILL": "M-Pesa till",
 }
 
 
@@ -197,6 +200,7 @@ class FieldEditor:
             return moment
         if kind is Kind.MULTILINE:
             area = QPlainTextEdit()
+            area.setPlaceholderText(self.field.placeholder)
             area.setTabChangesFocus(True)
             area.setFixedHeight(72)
             return area

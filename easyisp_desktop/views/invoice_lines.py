@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from easyisp_core.errors import ValidationFailed
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+from easyisp_core.errors import EasyIspError, ValidationFailed
+from easyisp_core.schemas.invoice_items import InvoiceItems
+from easyisp_core.schemas.validation import parse
+from easyisp_core.services.invoices import invoice_totals
+from easyisp_desktop.framework.forms import FormDialog
 
 EXAMPLE = "Home 10 Mbps, December | 1 | 2500.00"
 PART_NAMES = {"description": "description", "quantity": "quantity", "unit_price": "unit price"}
@@ -74,3 +80,33 @@ def on_items_field(errors: Mapping[str, str]) -> dict[str, str]:
             key = "items"
         placed.setdefault(key, message)
     return placed
+
+
+def show_totals(dialog: FormDialog) -> QLabel:
+    """A running "Subtotal · VAT · Total" line under the fields, computed as the core will
+    (no database: the lines are parsed and totalled here, in Decimal)."""
+    label = QLabel("")
+    layout = dialog.layout()
+    assert isinstance(layout, QVBoxLayout)
+    layout.insertWidget(layout.indexOf(dialog.status), label)
+
+    def update() -> None:
+        label.setText(
+            totals_text(dialog.editor("items").text(), dialog.editor("vat_percent").text())
+        )
+
+    for key in ("items", "vat_percent"):
+        widget: Any = dialog.editor(key).widget
+        widget.textChanged.connect(update)
+    update()
+    return label
+
+
+def totals_text(lines: str, vat_percent: str) -> str:
+    try:
+        items = parse(InvoiceItems, parse_lines(lines))
+        rate = Decimal(vat_percent.strip() or "0") / 100
+        subtotal, tax, total = invoice_totals(items, rate)
+    except (EasyIspError, InvalidOperation):
+        return ""
+    return f"Subtotal KES {subtotal:,.2f} · VAT KES {tax:,.2f} · Total KES {total:,.2f}"

@@ -5,6 +5,7 @@ are never deleted (their numbers must stay without gaps)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +20,17 @@ from easyisp_desktop.framework.entity_page import DeclaredPage, PageContext
 from easyisp_desktop.framework.forms import FormDialog, Values, in_session, read_in_session
 from easyisp_desktop.framework.table_model import RIGHT, Column
 from easyisp_desktop.views import formatting as fmt
-from easyisp_desktop.views.invoice_lines import EXAMPLE, format_lines, on_items_field, parse_lines
+from easyisp_desktop.views.invoice_lines import (
+    EXAMPLE,
+    format_lines,
+    on_items_field,
+    parse_lines,
+    show_totals,
+)
 
 PERMISSION = "invoices.read"
 WRITE = "invoices.write"
+DUE_AFTER = timedelta(days=14)
 OPEN = {InvoiceStatus.PENDING.value, InvoiceStatus.OVERDUE.value}
 
 FIELDS = (
@@ -96,17 +104,17 @@ class InvoicesPage(DeclaredPage):
             data = {"tenant": tenant, **_placed(lambda: _core_values(values))}
             return _placed(lambda: service.create_invoice(session, data))
 
-        return self.open_form(
-            FormDialog(
-                title="New invoice",
-                fields=FIELDS,
-                save=in_session(self.context.sessions, save),
-                workers=self.workers,
-                save_label="Issue",
-                parent=self,
-            ),
-            "Invoice issued",
+        dialog = FormDialog(
+            title="New invoice",
+            fields=FIELDS,
+            values={"due_date": date.today() + DUE_AFTER},
+            save=in_session(self.context.sessions, save),
+            workers=self.workers,
+            save_label="Issue",
+            parent=self,
         )
+        show_totals(dialog)
+        return self.open_form(dialog, "Invoice issued")
 
     def edit(self) -> FormDialog | None:
         row = self.selected_row()
@@ -117,20 +125,18 @@ class InvoicesPage(DeclaredPage):
             data = _placed(lambda: _core_values(values))
             return _placed(lambda: service.update_invoice(session, row.id, data))
 
-        return self.open_form(
-            FormDialog(
-                title=f"Invoice {row.invoice_no}",
-                fields=FIELDS,
-                load=read_in_session(
-                    self.context.sessions,
-                    lambda s: _form_values(service.invoice_fields(s, row.id)),
-                ),
-                save=in_session(self.context.sessions, save),
-                workers=self.workers,
-                parent=self,
+        dialog = FormDialog(
+            title=f"Invoice {row.invoice_no}",
+            fields=FIELDS,
+            load=read_in_session(
+                self.context.sessions, lambda s: _form_values(service.invoice_fields(s, row.id))
             ),
-            f"Invoice {row.invoice_no} saved",
+            save=in_session(self.context.sessions, save),
+            workers=self.workers,
+            parent=self,
         )
+        show_totals(dialog)
+        return self.open_form(dialog, f"Invoice {row.invoice_no} saved")
 
     def mark_paid(self) -> None:
         row = self.selected_row()

@@ -88,7 +88,8 @@ class TenantsPage(DeclaredPage):
 
     def suspend(self) -> None:
         row = self.selected_row()
-        question = f"Suspend {row.display_name if row else ''}? Its staff can no longer work."
+        name = row.display_name if row else ""
+        question = f"Suspend {name}? Its hotspot portal stops selling until it is reactivated."
         if row is None or not self.confirm("Suspend tenant", question):
             return
         self._set_status(row, TenantStatus.SUSPENDED, f"{row.name} suspended")

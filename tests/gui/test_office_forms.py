@@ -10,7 +10,9 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QAbstractItemModelTester, QTest
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
@@ -26,6 +28,7 @@ from easyisp_core.services.gateways import (
 )
 from easyisp_core.services.vpn import set_peer_status
 from easyisp_desktop.framework.entity_page import EntityPage
+from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.accounts import AccountsPage
 from easyisp_desktop.views.gateways import PaymentGatewaysPage, SmsGatewaysPage
@@ -81,6 +84,49 @@ def sealed(site: Site, table: str, name: str, purpose: str) -> dict[str, str]:
     return dict(json.loads(site.box.decrypt(bytes(blob), purpose)))
 
 
+@pytest.mark.parametrize(
+    ("page_type", "role"),
+    [
+        (InvoicesPage, "STAFF"),
+        (AccountsPage, "ADMIN"),
+        (PaymentGatewaysPage, "ADMIN"),
+        (SmsGatewaysPage, "ADMIN"),
+        (TenantsPage, "SUPER_ADMIN"),
+    ],
+)
+def test_each_new_form_opens_with_ctrl_n_fits_a_laptop_screen_and_tabs_in_order(
+    qtbot: QtBot, open_page: OpenPage, page_type: type[EntityPage], role: str
+) -> None:
+    page = open_page(page_type, role)
+    page.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is page, timeout=WAIT_MS)
+    page.table.setFocus()
+    with qtbot.waitSignal(page.form_opened, timeout=WAIT_MS) as opened:
+        QTest.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form: FormDialog = opened.args[0]
+    # 1366×768 less the taskbar and the title bar.
+    assert form.sizeHint().height() <= 680, form.sizeHint()
+    assert form.sizeHint().width() <= 900, form.sizeHint()
+    editors = list(form.editors.values())
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is form, timeout=WAIT_MS)
+    assert editors[0].widget.hasFocus()
+    QTest.keyClick(editors[0].widget, Qt.Key.Key_Tab)
+    assert editors[1].widget.hasFocus()
+    with qtbot.waitSignal(form.rejected, timeout=WAIT_MS):
+        QTest.keyClick(form, Qt.Key.Key_Escape)
+
+
+def test_enter_saves_a_new_account(qtbot: QtBot, open_page: OpenPage) -> None:
+    page = open_page(AccountsPage, "ADMIN")
+    form = page.new()
+    form.editor("code").type_text("1001")
+    form.editor("name").type_text("Cash")
+    form.editor("type").set_value("ASSET")
+    with qtbot.waitSignal(form.saved, timeout=WAIT_MS):
+        QTest.keyClick(form.editor("name").widget, Qt.Key.Key_Return)
+    reloaded(qtbot, page, code="1001", type="ASSET")
+
+
 def test_an_invoice_is_issued_with_lines_corrected_paid_and_then_final(
     qtbot: QtBot, open_page: OpenPage, site: Site
 ) -> None:
@@ -95,6 +141,8 @@ def test_an_invoice_is_issued_with_lines_corrected_paid_and_then_final(
     assert "499.995" in form.editor("items").text()  # the input is kept
 
     form.editor("items").type_text("Home 10, December | 1 | 2500\nInstallation | 2 | 500")
+    totals = [w.text() for w in form.findChildren(QLabel) if w.text().startswith("Subtotal")]
+    assert totals == ["Subtotal KES 3,500.00 · VAT KES 560.00 · Total KES 4,060.00"]
     issued = save(qtbot, form)
     assert (issued.subtotal, issued.tax, issued.total) == (  # type: ignore[attr-defined]
         Decimal("3500.00"), Decimal("560.00"), Decimal("4060.00"),
