@@ -60,7 +60,7 @@ class NewCustomer(BaseModel):
     def _static_has_ip(self) -> Self:
         if self.connection_type is ConnectionType.STATIC and self.static_ip is None:
             # Raised with its field's name, so a form shows it under the address.
-            raise ValidationFailed({"static_ip": "a static line needs its IP address"})
+            raise ValidationFailed({"static_ip": "a STATIC customer needs a static IP address"})
         return self
 
 

@@ -242,7 +242,7 @@ def test_a_static_line_is_registered_on_a_router_with_its_address_and_a_normalis
     fill(dialog, {"static_ip": "", "mac_address": "aabb.cc00.1122"})
     with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT_MS):
         dialog.save_button.click()  # a static line without its address
-    assert dialog.error_text("static_ip") == "A static line needs its IP address"
+    assert dialog.error_text("static_ip") == "A STATIC customer needs a static IP address"
     assert db_row(site, "static.line") is None
 
     fill(dialog, {"static_ip": "10.20.0.15"})
