@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import NotFound, ValidationFailed
+from easyisp_core.errors import NotFound, PermissionDenied, ValidationFailed
 from easyisp_core.models import Customer, Invoice
 from easyisp_core.models.enums import InvoiceStatus
 from easyisp_core.repositories.customers import CustomerRepository
@@ -133,14 +133,29 @@ def invoice_fields(session: Session, invoice_id: uuid.UUID) -> InvoiceFields:
     """A pending invoice's current values, to fill the edit form."""
     invoice = _pending(_find(session, invoice_id))
     customer = session.get(Customer, invoice.customer_id) if invoice.customer_id else None
-    tax_rate = invoice.tax / invoice.subtotal if invoice.subtotal else Decimal("0")
+    if invoice.customer_id and customer is None:
+        # Saving the form back would drop the customer from the invoice.
+        raise PermissionDenied("You may not see this invoice's customer, so you cannot edit it.")
     return InvoiceFields(
         customer=customer.username if customer else None,
         items=list(invoice.items),
-        tax_rate=tax_rate.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        tax_rate=rate_of(invoice.subtotal, invoice.tax),
         due_date=invoice.due_date,
         notes=invoice.notes,
     )
+
+
+def rate_of(subtotal: Decimal, tax: Decimal) -> Decimal:
+    """The simplest rate (a whole percent first) that gives back the stored, rounded tax;
+    the table keeps amounts, not the rate."""
+    if not subtotal:
+        return Decimal("0")
+    exact = tax / subtotal
+    for places in ("0.01", "0.001", "0.0001"):
+        rate = exact.quantize(Decimal(places), ROUND_HALF_UP)
+        if (subtotal * rate).quantize(Decimal("0.01"), ROUND_HALF_UP) == tax:
+            return rate
+    return exact.quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
 def update_invoice(
