@@ -120,6 +120,9 @@ class InvoicesPage(DeclaredPage):
         row = self.selected_row()
         if row is None:
             return None
+        if row.status not in OPEN:  # Enter on a paid or void invoice
+            self.action_done.emit(f"Invoice {row.invoice_no} is {row.status}; it is final.")
+            return None
 
         def save(session: Session, values: Values) -> Any:
             data = _placed(lambda: _core_values(values))

@@ -168,6 +168,8 @@ def test_an_invoice_is_issued_with_lines_corrected_paid_and_then_final(
     page.select_row(index)
     assert not page.actions_by_key["edit"].button.isEnabled()
     assert not page.actions_by_key["void"].button.isEnabled()
+    assert page.edit() is None  # Enter on it: said, not opened
+    assert page.status_label.text() == f"Invoice {number} is paid; it is final."
     staff = sessionmaker(site.engine("STAFF", guarded=False))
     with pytest.raises(ValidationFailed, match="final"), session_scope(staff) as session:
         invoices.void_invoice(session, page.model.rows[index].id)
