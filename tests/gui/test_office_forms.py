@@ -62,7 +62,9 @@ def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def checked(page: EntityPage) -> EntityPage:
-    QAbstractItemModelTester(page.model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    """The page, its model watched by Qt's model tester for the rest of the test (the page
+    owns the tester, so it sees every reload the flow causes)."""
+    QAbstractItemModelTester(page.model, QAbstractItemModelTester.FailureReportingMode.Fatal, page)
     return page
 
 
@@ -178,7 +180,7 @@ def test_an_invoice_is_issued_with_lines_corrected_paid_and_then_final(
 def test_a_pending_invoice_is_voided_and_kept(
     qtbot: QtBot, open_page: OpenPage, site: Site
 ) -> None:
-    page = open_page(InvoicesPage, "ADMIN")
+    page = checked(open_page(InvoicesPage, "ADMIN"))
     form = page.new()
     form.editor("items").type_text("Walk-in router sale | 3200")
     issued = save(qtbot, form)
