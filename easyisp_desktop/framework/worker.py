@@ -13,6 +13,7 @@ signals were being delivered: an occasional segmentation fault.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -114,7 +115,10 @@ class WorkerPool(QObject):
             finally:
                 # The queued signal holds a reference until it is delivered on the GUI
                 # thread, so dropping ours here is never the last one.
-                done.emit(running)
+                with contextlib.suppress(RuntimeError):
+                    # The pool itself is being destroyed (its thread pool waits for this
+                    # job in its destructor): there is nobody left to tell.
+                    done.emit(running)
                 del running
 
         self._pool.start(job)
