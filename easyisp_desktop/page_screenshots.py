@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.main_window import MainWindow
+from easyisp_desktop.views.gateways import PaymentGatewaysPage
+from easyisp_desktop.views.invoices import InvoicesPage
 from easyisp_desktop.views.mpesa_suspense import SuspensePage
 from easyisp_desktop.views.packages import PackagesPage
 from easyisp_desktop.views.payments import PaymentsPage
@@ -118,6 +120,35 @@ def capture_pages(
     routers = window.page_by_title.get("Routers")
     if isinstance(routers, RoutersPage):
         saved += _capture_router_dialogs(window, routers, out, answer_sync)
+    return saved + _capture_office_forms(window, out)
+
+
+def _capture_office_forms(window: MainWindow, out: Path) -> int:
+    """A new invoice with its running total, and a new M-Pesa gateway (secrets masked)."""
+    saved = 0
+    invoices = window.page_by_title.get("Invoices")
+    if isinstance(invoices, InvoicesPage):
+        window.show_page("Invoices")
+        form = invoices.new()
+        form.editor("items").type_text("Home 10 Mbps, December | 1 | 2500\nInstallation | 1 | 1500")
+        form.editor("vat_percent").type_text("16")
+        _settle()
+        form.grab().save(str(out / "invoice-form.png"))
+        form.reject()
+        saved += 1
+    gateways = window.page_by_title.get("Payment gateways")
+    if isinstance(gateways, PaymentGatewaysPage):
+        window.show_page("Payment gateways")
+        form = gateways.new()
+        for key, value in (("name", "Hotspot till"), ("shortcode", "5123456"),
+                           ("consumer_key", "key"), ("consumer_secret", "secret")):  # fmt: skip
+            form.editor(key).type_text(value)
+        form.editor("purpose").set_value("HOTSPOT")
+        form.editor("provider").set_value("MPESA_TILL")
+        _settle()
+        form.grab().save(str(out / "mpesa-gateway-form.png"))
+        form.reject()
+        saved += 1
     return saved
 
 

@@ -38,6 +38,18 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str, str]] = {
         "purpose",
         "an active payment gateway already serves this purpose; deactivate it first",
     ),
+    "uq_sms_gateways_tenant_id_name": ("name", "an SMS gateway with this name exists"),
+    "uq_sms_gateways_tenant_id_default": (
+        "is_default",
+        "another SMS gateway is the default; clear it there first",
+    ),
+    "uq_chart_of_accounts_tenant_id_code": ("code", "another account already has this code"),
+    "ck_chart_of_accounts_code_digits": ("code", "use 3-10 digits"),
+    "fk_chart_of_accounts_parent_id_chart_of_accounts": (
+        "code",
+        "other accounts sit under this one; move or delete them first",
+    ),
+    "ck_payment_gateways_shortcode_digits": ("shortcode", "use 5-7 digits"),
     "uq_router_groups_tenant_id_name": ("name", "a router group with this name already exists"),
     "ck_customers_wallet_not_negative": ("amount", "the wallet balance is not enough"),
     "ck_customers_phone_e164_ke": ("phone", "not a Kenyan mobile number"),

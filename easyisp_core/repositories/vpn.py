@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import NotFound
+from easyisp_core.errors import NotFound, PermissionDenied
 from easyisp_core.models import VpnPeer, VpnSite
 from easyisp_core.models.enums import VpnPeerStatus
 
@@ -65,7 +65,10 @@ class VpnRepository:
             {"s": status.value, "id": peer_id},
         )
         if not result.rowcount:  # type: ignore[attr-defined]
-            raise NotFound("No such VPN peer.")
+            # Row-level security hides a peer from an UPDATE without an error.
+            raise PermissionDenied(
+                "You do not have permission to change this VPN peer, or it was deleted meanwhile."
+            )
         peer = self.get_peer(peer_id)
         self.session.refresh(peer)
         return peer

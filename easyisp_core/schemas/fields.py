@@ -37,9 +37,17 @@ CustomerUsername = Annotated[
     str,
     _matching(r"[A-Za-z0-9_.@-]{3,64}", "use 3-64 letters, digits or . _ @ - (no spaces)"),
 ]
-MacAddress = Annotated[
-    str,
-    _matching(
-        r"([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", "a MAC address looks like AA:BB:CC:DD:EE:FF"
-    ),
-]
+AccountCode = Annotated[str, _matching(r"[0-9]{3,10}", "use 3-10 digits, like 4001")]
+
+_MAC_SEPARATORS = re.compile(r"[\s:.-]")
+
+
+def _normal_mac(value: str) -> str:
+    """AA:BB:CC:DD:EE:FF from any usual spelling (aa-bb-…, aabb.ccdd.eeff, aabbccddeeff)."""
+    digits = _MAC_SEPARATORS.sub("", value).upper()
+    if not re.fullmatch(r"[0-9A-F]{12}", digits):
+        raise ValueError("a MAC address looks like AA:BB:CC:DD:EE:FF")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+MacAddress = Annotated[str, AfterValidator(_normal_mac)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from ipaddress import IPv4Address
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,10 +21,13 @@ from easyisp_core.repositories.customer_workspace import CustomerWorkspaceReposi
 from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.payments import PaymentRepository, WalletRepository
 from easyisp_core.rules.phones import normalize_ke_phone
+from easyisp_core.schemas.fields import MacAddress
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.customer_workspace import CustomerProfile, customer_profile
 from easyisp_core.services.results import PaymentInfo
 from easyisp_core.services.service_commands import ServiceCommandInfo, queue_command
+
+LINE_FIELDS = frozenset({"static_ip", "mac_address"})
 
 
 class ProfileChanges(BaseModel):
@@ -35,8 +39,14 @@ class ProfileChanges(BaseModel):
     id_number: str | None = Field(default=None, max_length=20)
     address: str | None = Field(default=None, max_length=300)
     notes: str | None = Field(default=None, max_length=2000)
+    # The line: changed only when given (a caller that leaves them out keeps them).
+    static_ip: IPv4Address | None = None
+    mac_address: MacAddress | None = None
 
-    @field_validator("phone", "email", "id_number", "address", "notes", mode="before")
+    @field_validator(
+        "phone", "email", "id_number", "address", "notes", "static_ip", "mac_address",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -95,7 +105,12 @@ def update_profile(
     session: Session, customer_id: uuid.UUID, data: ProfileChanges | dict[str, Any]
 ) -> CustomerProfile:
     changes = data if isinstance(data, ProfileChanges) else parse(ProfileChanges, data)
-    _update(session, customer_id, changes.model_dump())
+    values = changes.model_dump()
+    for line_field in LINE_FIELDS - changes.model_fields_set:
+        del values[line_field]
+    if values.get("static_ip") is not None:
+        values["static_ip"] = str(values["static_ip"])
+    _update(session, customer_id, values)
     return customer_profile(session, customer_id)
 
 

@@ -59,7 +59,8 @@ class NewCustomer(BaseModel):
     @model_validator(mode="after")
     def _static_has_ip(self) -> Self:
         if self.connection_type is ConnectionType.STATIC and self.static_ip is None:
-            raise ValueError("a STATIC customer needs a static IP address")
+            # Raised with its field's name, so a form shows it under the address.
+            raise ValidationFailed({"static_ip": "a STATIC customer needs a static IP address"})
         return self
 
 

@@ -118,3 +118,9 @@ def delete_nas(session: Session, nas_id: uuid.UUID) -> None:
     repository.get(nas_id)
     with translated_db_errors(session):
         repository.delete(nas_id)
+
+
+def router_choices(session: Session, tenant_id: uuid.UUID) -> list[tuple[str, str]]:
+    """(name, "name — address") of the tenant's routers, for a pick list (the services take
+    a router by name)."""
+    return [(n.name, f"{n.name} — {n.ip_address}") for n in NasRepository(session).list(tenant_id)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,3 +57,30 @@ def read_config(session: Session, tenant_name: str) -> TenantConfig:
 
 def tenant_config(tenant: Tenant) -> TenantConfig:
     return TenantConfig.model_validate(tenant.config)
+
+
+class TenantNames(BaseModel):
+    """What a super admin edits on an existing tenant (the slug `name` never changes: it is
+    in staff logins, portal URLs and the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=200)
+
+
+def rename_tenant(
+    session: Session, tenant_id: uuid.UUID, data: TenantNames | dict[str, Any]
+) -> TenantInfo:
+    names = data if isinstance(data, TenantNames) else parse(TenantNames, data)
+    tenant = TenantRepository(session).get(tenant_id)
+    with translated_db_errors(session):
+        tenant.display_name = names.display_name
+    return TenantInfo.of(tenant)
+
+
+def set_tenant_status(session: Session, tenant_id: uuid.UUID, status: TenantStatus) -> TenantInfo:
+    """Suspend or reactivate an ISP; the database lets only tenants.manage change a status."""
+    tenant = TenantRepository(session).get(tenant_id)
+    with translated_db_errors(session):
+        tenant.status = status
+    return TenantInfo.of(tenant)

@@ -39,8 +39,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
-from easyisp_core.errors import EasyIspError, ValidationFailed
-from easyisp_core.repositories.integrity import describe_db_error
+from easyisp_core.errors import Conflict, EasyIspError, ValidationFailed
+from easyisp_core.repositories.integrity import conflict_field_errors, describe_db_error
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.worker import WorkerPool
 
@@ -143,6 +143,9 @@ SPECIAL_LABELS = {
     "NAS": "Router",
     "SMS_GATEWAY": "SMS gateway",
     "VPN_PEER": "VPN peer",
+    "AFRICASTALKING": "Africa's Talking",
+    "MPESA_PAYBILL": "M-Pesa paybill",
+    "MPESA_TILL": "M-Pesa till",
 }
 
 
@@ -197,6 +200,7 @@ class FieldEditor:
             return moment
         if kind is Kind.MULTILINE:
             area = QPlainTextEdit()
+            area.setPlaceholderText(self.field.placeholder)
             area.setTabChangesFocus(True)
             area.setFixedHeight(72)
             return area
@@ -495,8 +499,15 @@ class FormDialog(QDialog):
         self._set_busy(False)
         if isinstance(exc, ValidationFailed):
             self._show_field_errors(exc.field_errors)
-        else:
-            self._show_message(failure_message(exc))
+            return
+        # A duplicate value (a taken code or name) is also marked on its field.
+        errors = conflict_field_errors(exc) if isinstance(exc, Conflict) else {}
+        for key, message in errors.items():
+            owner = next((e for e in self.editors.values() if e.field.owns_error(key)), None)
+            if owner is not None:
+                owner.show_error(message)
+                owner.widget.setFocus()
+        self._show_message(failure_message(exc))
 
     # Showing errors ---------------------------------------------------------------------
 

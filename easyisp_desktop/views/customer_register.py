@@ -1,6 +1,7 @@
 """The "Register customer" form: a new subscriber through services.customers.register_customer.
 
-The package pick list is read in a worker when the form opens; saving runs in a worker too.
+The package and router pick lists are read in a worker when the form opens; saving runs in
+a worker too. Static IP and MAC binding are checked (and the MAC normalised) by the core.
 The PPPoE password is encrypted with the site key, so only a PC that has it can register.
 """
 
@@ -20,6 +21,7 @@ from easyisp_core.models.enums import ConnectionType
 from easyisp_core.repositories.integrity import conflict_field_errors
 from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.services.customers import register_customer
+from easyisp_core.services.nas import router_choices
 from easyisp_core.services.packages import package_choices
 from easyisp_core.services.results import CustomerInfo
 from easyisp_desktop.framework import forms
@@ -29,8 +31,12 @@ from easyisp_desktop.framework.worker import WorkerPool
 WRITE = "customers.write"
 NO_SITE_KEY = "this computer has no site key; register customers on the site server"
 
-# Connection types the console registers (STATIC and DHCP lines are set up on the server).
-CONNECTIONS = (ConnectionType.PPPOE, ConnectionType.HOTSPOT)
+CONNECTIONS = (
+    ConnectionType.PPPOE,
+    ConnectionType.HOTSPOT,
+    ConnectionType.STATIC,
+    ConnectionType.DHCP,
+)
 
 FIELDS = (
     forms.text("username", "Username", required=True, placeholder="wanjiru.k"),
@@ -41,7 +47,20 @@ FIELDS = (
     forms.password(
         "password", "PPPoE password", help="left empty: one is generated and shown once"
     ),
-    forms.text("email", "Email"),
+    forms.choice("router", "Router", (), required=False, section="Line"),
+    forms.text(
+        "static_ip",
+        "Static IP",
+        placeholder="10.20.0.15",
+        help="required for a static line; an IPv4 address",
+    ),
+    forms.text(
+        "mac_address",
+        "MAC binding",
+        placeholder="AA:BB:CC:DD:EE:FF",
+        help="optional: the device allowed to connect",
+    ),
+    forms.text("email", "Email", section="Contact"),
     forms.text("id_number", "ID number"),
     forms.text("address", "Address"),
 )
@@ -81,10 +100,10 @@ def register_form(
         save_label="Register",
         parent=parent,
     )
-    dialog.status.setText("Loading packages…")
+    dialog.status.setText("Loading packages and routers…")
     workers.run(
-        _reader(sessions, lambda s: package_choices(s, tenant_id)),
-        on_result=lambda choices: _fill_packages(dialog, choices),
+        _reader(sessions, lambda s: (package_choices(s, tenant_id), router_choices(s, tenant_id))),
+        on_result=lambda choices: _fill_choices(dialog, *choices),
         on_error=lambda exc: dialog.status.setText(forms.failure_message(exc)),
     )
     return dialog
@@ -98,10 +117,13 @@ def _reader(sessions: sessionmaker[Session], read: Callable[[Session], Any]) -> 
     return run
 
 
-def _fill_packages(dialog: FormDialog, choices: list[tuple[str, str]]) -> None:
-    box = dialog.editor("package").widget
-    assert isinstance(box, QComboBox)
-    for value, label in choices:
-        box.addItem(label, value)
+def _fill_choices(
+    dialog: FormDialog, packages: list[tuple[str, str]], routers: list[tuple[str, str]]
+) -> None:
+    for key, choices in (("package", packages), ("router", routers)):
+        box = dialog.editor(key).widget
+        assert isinstance(box, QComboBox)
+        for value, label in choices:
+            box.addItem(label, value)
     if not dialog.busy:
         dialog.status.setText("")

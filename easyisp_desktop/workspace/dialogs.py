@@ -131,6 +131,8 @@ def profile_dialog(profile: CustomerProfile, parent: QWidget | None = None) -> F
     dialog.add_field("email", "Email", _line(profile.email))
     dialog.add_field("id_number", "ID number", _line(profile.id_number))
     dialog.add_field("address", "Address", _line(profile.address))
+    dialog.add_field("static_ip", "Static IP", _line(profile.static_ip, "10.20.0.15"))
+    dialog.add_field("mac_address", "MAC binding", _line(profile.mac_address, "AA:BB:CC:DD:EE:FF"))
     notes = QPlainTextEdit(profile.notes or "")
     notes.setTabChangesFocus(True)
     notes.setMaximumHeight(80)

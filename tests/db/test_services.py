@@ -15,6 +15,7 @@ from easyisp_core.errors import Conflict, NotFound, ValidationFailed
 from easyisp_core.models import Customer, Tenant, WalletTransaction
 from easyisp_core.repositories.customers import CustomerRepository
 from easyisp_core.repositories.secrets import SecretRepository
+from easyisp_core.services.customer_actions import update_profile
 from easyisp_core.services.customers import register_customer
 from easyisp_core.services.gateways import (
     PAYMENT_CREDENTIALS,
@@ -371,3 +372,23 @@ def test_gateway_settings_are_typed_and_credentials_encrypted(
     assert {"config.base_url", "config.colour", "credentials.api_key"} <= set(
         caught.value.field_errors
     )
+
+
+def test_a_profile_edit_without_the_line_fields_keeps_the_mac_and_address(
+    session: Session, secret_box: SecretBox
+) -> None:
+    tenant = make_tenant(session)
+    info = make_customer(
+        session, secret_box, tenant, connection_type="STATIC", static_ip="100.64.0.11",
+        mac_address="aabb.cc00.1133",
+    )  # fmt: skip
+    update_profile(session, info.id, {"full_name": "Renamed"})
+    customer = session.get(Customer, info.id)
+    assert customer is not None
+    session.refresh(customer)
+    assert (customer.full_name, str(customer.static_ip), str(customer.mac_address)) == (
+        "Renamed", "100.64.0.11", "aa:bb:cc:00:11:33",
+    )  # fmt: skip
+    update_profile(session, info.id, {"full_name": "Renamed", "mac_address": ""})
+    session.refresh(customer)
+    assert customer.mac_address is None

@@ -32,6 +32,7 @@ from easyisp_core.services.payments import record_payment
 from easyisp_core.services.staff import create_staff
 from easyisp_core.services.tenants import create_tenant
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext
+from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.gui_thread_guard import install_guard
 from easyisp_desktop.framework.worker import WorkerPool
 from tests import pg
@@ -208,3 +209,44 @@ def no_logged_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
         if r.levelno >= logging.WARNING
     ]
     assert not problems, problems
+
+
+# Driving a page's forms ---------------------------------------------------------------
+
+
+def save(qtbot: QtBot, form: FormDialog) -> object:
+    with qtbot.waitSignal(form.saved, timeout=WAIT_MS) as saved:
+        form.save_button.click()
+    return saved.args[0]
+
+
+def refused(qtbot: QtBot, form: FormDialog) -> str:
+    with qtbot.waitSignal(form.failed, timeout=WAIT_MS) as failed:
+        form.save_button.click()
+    assert form.isVisible()
+    return str(failed.args[0])
+
+
+def loaded(qtbot: QtBot, form: FormDialog | None) -> FormDialog:
+    assert form is not None
+    qtbot.waitUntil(lambda: not form.busy, timeout=WAIT_MS)
+    return form
+
+
+def row_index(page: EntityPage, **match: object) -> int:
+    for index, row in enumerate(page.model.rows):
+        if all(getattr(row, k) == v for k, v in match.items()):
+            return index
+    raise AssertionError(f"no row {match}")
+
+
+def reloaded(qtbot: QtBot, page: EntityPage, **match: object) -> int:
+    def shown() -> bool:
+        try:
+            row_index(page, **match)
+        except AssertionError:
+            return False
+        return True
+
+    qtbot.waitUntil(shown, timeout=WAIT_MS)
+    return row_index(page, **match)

@@ -216,3 +216,48 @@ def test_without_the_site_key_the_form_says_where_to_register(
         dialog.save_button.click()
     assert "no site key" in dialog.error_text("password")
     assert db_row(site, "nokey") is None
+
+
+def test_a_static_line_is_registered_on_a_router_with_its_address_and_a_normalised_mac(
+    qtbot: QtBot, site: Site, workers: WorkerPool, engines: list[Engine],
+    secret_box: SecretBox, tmp_path: Path,
+) -> None:  # fmt: skip
+    page = open_page(qtbot, site, "ADMIN", workers, engines, secret_box, tmp_path)
+    dialog = page.register()
+    assert dialog is not None
+    packages_loaded(qtbot, dialog)
+    routers = dialog.editor("router").widget
+    assert isinstance(routers, QComboBox)
+    assert routers.count() == 2  # "—" and the site's router
+    routers.setCurrentIndex(1)
+    dialog.editor("connection_type").set_value("STATIC")
+    fill(dialog, {"username": "static.line", "full_name": "Static Line",
+                  "static_ip": "10.20.0.300", "mac_address": "aa-bb-cc-00-11-2"})  # fmt: skip
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT_MS):
+        dialog.save_button.click()
+    assert dialog.error_text("static_ip") == "Input is not a valid IPv4 address"
+    assert dialog.error_text("mac_address") == "A MAC address looks like AA:BB:CC:DD:EE:FF"
+    assert dialog.editor("static_ip").text() == "10.20.0.300"
+
+    fill(dialog, {"static_ip": "", "mac_address": "aabb.cc00.1122"})
+    with qtbot.waitSignal(dialog.failed, timeout=TIMEOUT_MS):
+        dialog.save_button.click()  # a static line without its address
+    assert dialog.error_text("static_ip") == "A STATIC customer needs a static IP address"
+    assert db_row(site, "static.line") is None
+
+    fill(dialog, {"static_ip": "10.20.0.15"})
+    with qtbot.waitSignal(page.workspace_opened, timeout=TIMEOUT_MS):
+        dialog.save_button.click()
+    page.close_workspaces()
+    engine = make_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT host(static_ip) AS ip, mac_address::text AS mac, nas_id, "
+                     "connection_type::text AS kind FROM customers WHERE username = 'static.line'")
+            ).mappings().one()  # fmt: skip
+    finally:
+        engine.dispose()
+    assert dict(row) == {
+        "ip": "10.20.0.15", "mac": "aa:bb:cc:00:11:22", "nas_id": site.nas_id, "kind": "STATIC",
+    }  # fmt: skip

@@ -211,6 +211,20 @@ def test_every_action_works_end_to_end_through_the_database(
         assert db_value(site, "SELECT phone FROM customers WHERE id = :c", c=cid) == "254722000111"
         assert db_value(site, "SELECT address FROM customers WHERE id = :c", c=cid) == "Ngong Road"
 
+        # The line: a static address and the MAC binding, checked and normalised.
+        ws.act_edit()
+        dialog = ws.dialog
+        assert dialog is not None
+        assert dialog.fields["mac_address"].text() == "aa:bb:cc:dd:ee:01"  # type: ignore[union-attr]
+        with qtbot.waitSignal(ws.action_failed, timeout=TIMEOUT_MS):
+            submit(qtbot, ws, {"static_ip": "10.20.0.999", "mac_address": "aa-bb"})
+        assert dialog.error_text("static_ip") == "Input is not a valid IPv4 address"
+        assert dialog.error_text("mac_address").endswith("MAC address looks like AA:BB:CC:DD:EE:FF")
+        with qtbot.waitSignals([ws.action_done, ws.loaded], timeout=TIMEOUT_MS):
+            submit(qtbot, ws, {"static_ip": "10.20.0.99", "mac_address": "aabb.cc00.1199"})
+        line = "SELECT host(static_ip) || ' ' || mac_address::text FROM customers WHERE id = :c"
+        assert db_value(site, line, c=cid) == "10.20.0.99 aa:bb:cc:00:11:99"
+
         # Change the package.
         with qtbot.waitSignal(ws.action_done, timeout=TIMEOUT_MS):
             ws.act_package()

@@ -16,7 +16,6 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.models import Nas
 from easyisp_core.repositories.lists import VoucherRow
 from easyisp_core.services.secrets import read_router_secrets
-from easyisp_desktop.framework.entity_page import EntityPage
 from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.audit import AuditPage
@@ -34,8 +33,12 @@ from tests.gui.pages_support import (
     OpenPage,
     Site,
     engines_disposed,
+    loaded,
     no_logged_warnings,
     open_page,
+    refused,
+    reloaded,
+    save,
     site,
 )
 
@@ -48,44 +51,6 @@ __all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
 @pytest.fixture(autouse=True)
 def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GUARD_ENV, "1")
-
-
-def save(qtbot: QtBot, form: FormDialog) -> object:
-    with qtbot.waitSignal(form.saved, timeout=WAIT_MS) as saved:
-        form.save_button.click()
-    return saved.args[0]
-
-
-def refused(qtbot: QtBot, form: FormDialog) -> str:
-    with qtbot.waitSignal(form.failed, timeout=WAIT_MS) as failed:
-        form.save_button.click()
-    assert form.isVisible()
-    return str(failed.args[0])
-
-
-def loaded(qtbot: QtBot, form: FormDialog | None) -> FormDialog:
-    assert form is not None
-    qtbot.waitUntil(lambda: not form.busy, timeout=WAIT_MS)
-    return form
-
-
-def row_index(page: EntityPage, **match: object) -> int:
-    for index, row in enumerate(page.model.rows):
-        if all(getattr(row, k) == v for k, v in match.items()):
-            return index
-    raise AssertionError(f"no row {match}")
-
-
-def reloaded(qtbot: QtBot, page: EntityPage, **match: object) -> int:
-    def shown() -> bool:
-        try:
-            row_index(page, **match)
-        except AssertionError:
-            return False
-        return True
-
-    qtbot.waitUntil(shown, timeout=WAIT_MS)
-    return row_index(page, **match)
 
 
 def test_a_validation_error_shows_next_to_its_field_and_keeps_the_input(

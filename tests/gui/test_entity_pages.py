@@ -76,14 +76,23 @@ ACTIONS = {
         "reactivate": "staff.manage",
     },
     "Audit log": {},
-    "Invoices": {},
+    "Invoices": {
+        "new": "invoices.write",
+        "edit": "invoices.write",
+        "paid": "invoices.write",
+        "void": "invoices.write",
+    },
     "Expenses": {"new": "expenses.write", "edit": "expenses.write", "delete": "expenses.write"},
-    "Chart of accounts": {},
-    "VPN peers": {},
-    "Payment gateways": {},
-    "SMS gateways": {},
+    "Chart of accounts": {
+        "new": "accounts.write",
+        "edit": "accounts.write",
+        "delete": "accounts.write",
+    },
+    "VPN peers": {"enable": "vpn.write", "disable": "vpn.write"},
+    "Payment gateways": dict.fromkeys(("new", "edit", "off", "on"), "gateways.write"),
+    "SMS gateways": dict.fromkeys(("new", "edit", "off", "on"), "gateways.write"),
     "SMS log": {},
-    "Tenants": {},
+    "Tenants": dict.fromkeys(("new", "edit", "suspend", "reactivate"), "tenants.manage"),
 }
 
 
