@@ -40,6 +40,7 @@ from easyisp_core.services.dashboard import (
     OfflineRouter,
     dashboard_figures,
 )
+from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.static_table_model import StaticTableModel
 from easyisp_desktop.framework.table_model import Column
@@ -135,7 +136,6 @@ class DashboardPage(QWidget):
         self.service_icon = QLabel()
         self.service_text = QLabel()
         self.updated_label = QLabel()
-        self.updated_label.setForegroundRole(self.updated_label.foregroundRole())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Reload the figures now (they also update by themselves)")
         header = QHBoxLayout()
@@ -425,8 +425,6 @@ class DashboardPage(QWidget):
         self._load_again()
 
     def _on_failed(self, exc: BaseException) -> None:
-        from easyisp_desktop.framework.errors import describe_error
-
         self._loading = False
         self.show_error(describe_error(exc))
         self._load_again()

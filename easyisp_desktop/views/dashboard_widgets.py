@@ -7,7 +7,7 @@ here), so the dashboard follows the light or dark theme, and a theme change, by 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPalette
@@ -144,6 +144,11 @@ def axis_step(top: Decimal, lines: int = 4) -> Decimal:
     return magnitude * 10
 
 
+def steps_to_reach(top: Decimal, step: Decimal) -> int:
+    """How many gridline steps the axis needs so the tallest bar fits under it."""
+    return max(1, int((top / step).to_integral_value(rounding=ROUND_CEILING)))
+
+
 def compact_kes(amount: Decimal) -> str:
     """Axis labels: 950, 12.5k, 1.2M (whole shillings)."""
     if amount >= 1_000_000:
@@ -207,7 +212,7 @@ class RevenueChart(QWidget):
             )
             return
         step = axis_step(top)
-        lines = int(-(-top // step))  # enough steps to reach the tallest bar
+        lines = steps_to_reach(top, step)
         ceiling = step * lines
         labels = [compact_kes(step * n) for n in range(lines + 1)]
         left = max(metrics.horizontalAdvance(t) for t in labels) + 8

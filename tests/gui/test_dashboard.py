@@ -402,7 +402,12 @@ def test_navigation_headers_cannot_be_selected_and_arrow_keys_skip_them(
 
 
 def test_the_chart_axis_uses_round_steps_and_short_amounts() -> None:
-    from easyisp_desktop.views.dashboard_widgets import axis_step, compact_kes
+    from easyisp_desktop.views.dashboard_widgets import axis_step, compact_kes, steps_to_reach
+
+    # The tallest bar always fits under the top gridline.
+    assert steps_to_reach(Decimal("14000"), Decimal("5000")) == 3
+    assert steps_to_reach(Decimal("15000"), Decimal("5000")) == 3
+    assert steps_to_reach(Decimal("0.5"), Decimal("1")) == 1
 
     assert axis_step(Decimal("31000")) == Decimal("10000")
     assert axis_step(Decimal("18570")) == Decimal("5000")
