@@ -123,7 +123,7 @@ def test_the_dashboard_shows_the_site_figures_loaded_off_the_gui_thread(
     assert page.value_text("suspended") == "1"
     assert page.value_text("routers") == "2 online · 1 offline · 0 pending"
     assert page.value_text("revenue_today") == "1,750.75"
-    assert page.tiles["revenue_today"].detail == "2 payments"
+    assert page.view.tiles["revenue_today"].detail == "2 payments"
     assert page.value_text("service") == "Site service running"
     assert page.overview is not None
     assert page.overview.revenue is not None

@@ -215,7 +215,7 @@ def test_the_dashboard_figures_match_the_database_for_an_admin(
     assert page.value_text("active") == str(len(active))
     assert page.value_text("expired") == str(len(expired)) == "2"
     assert page.value_text("suspended") == str(len(suspended)) == "1"
-    assert [c.full_name for c in page.expiring_customers()] == ["Otieno Soon", "Akinyi Later"]
+    assert [c.full_name for c in page.view.expiring_customers()] == ["Otieno Soon", "Akinyi Later"]
     assert page.value_text("expiring") == "2 customers:"
 
     open_sessions = rows(
@@ -231,7 +231,7 @@ def test_the_dashboard_figures_match_the_database_for_an_admin(
     assert [d.total for d in figures.revenue.days] == series
     assert page.value_text("revenue_today") == f"{today:,.2f}"
     assert page.value_text("revenue_month") == f"{month:,.2f}"
-    assert page.chart.days == figures.revenue.days
+    assert page.view.chart.days == figures.revenue.days
 
     routers = rows(dash_site, f"SELECT status, count(*) FROM nas WHERE {MINE} GROUP BY status")
     by_status = {r.status: r.count for r in routers}
@@ -239,7 +239,7 @@ def test_the_dashboard_figures_match_the_database_for_an_admin(
         f"{by_status.get('ONLINE', 0)} online · {by_status.get('OFFLINE', 0)} offline · "
         f"{by_status.get('PENDING', 0)} pending"
     )
-    assert [(r.name, r.problem) for r in page.offline_routers()] == [("far-router", PROBLEM)]
+    assert [(r.name, r.problem) for r in page.view.offline_routers()] == [("far-router", PROBLEM)]
     assert page.value_text("mpesa") == "1 payment in suspense · 1 callback for review"
     assert page.value_text("service").startswith("Site service NOT running")
     assert window.service_label.text() == "Site service: NOT running"
@@ -258,15 +258,17 @@ def test_a_login_without_payments_read_sees_no_money(
     assert figures.mpesa is None
     for key in ("revenue_today", "revenue_month", "mpesa"):
         assert page.value_text(key) == "", key
-    assert page.tiles["revenue_today"].isHidden()
-    assert page.revenue_panel.isHidden()
-    assert page.mpesa_panel.isHidden()
-    shown = " ".join(tile.value + tile.detail for tile in page.tiles.values() if tile.isVisible())
+    assert page.view.tiles["revenue_today"].isHidden()
+    assert page.view.revenue_panel.isHidden()
+    assert page.view.mpesa_panel.isHidden()
+    shown = " ".join(
+        tile.value + tile.detail for tile in page.view.tiles.values() if tile.isVisible()
+    )
     assert "KES" not in shown
     assert "1,500" not in shown
     # What the role may see is still there.
     assert page.value_text("online_now") == "1"
-    assert [r.name for r in page.offline_routers()] == ["far-router"]
+    assert [r.name for r in page.view.offline_routers()] == ["far-router"]
 
 
 def test_a_new_payment_appears_without_pressing_refresh(
@@ -307,10 +309,11 @@ def test_double_click_on_an_expiring_customer_opens_their_workspace(
     window = open_window(qtbot, dash_site, "ADMIN", tmp_path, windows)
     customers = window.customers
     assert customers is not None
-    table = window.dashboard.expiring_table
+    table = window.dashboard.view.expiring_table
     QAbstractItemModelTester(table.model(), QAbstractItemModelTester.FailureReportingMode.Fatal)
     QAbstractItemModelTester(
-        window.dashboard.offline_table.model(), QAbstractItemModelTester.FailureReportingMode.Fatal
+        window.dashboard.view.offline_table.model(),
+        QAbstractItemModelTester.FailureReportingMode.Fatal,
     )
     center = table.visualRect(table.model().index(0, 0)).center()
     with qtbot.waitSignal(customers.workspace_opened, timeout=WAIT_MS) as opened:
@@ -328,10 +331,8 @@ def test_the_dashboard_fits_a_1366_by_768_screen(
     window = open_window(qtbot, dash_site, "ADMIN", tmp_path, windows)
     page = window.dashboard
     qtbot.waitUntil(lambda: page.isVisible())
-    scroll = page.findChild(dashboard_view.QScrollArea)
-    assert scroll is not None
-    assert scroll.verticalScrollBar().maximum() == 0  # nothing below the fold
-    for tile in page.tiles.values():
+    assert page.view.scroll_area.verticalScrollBar().maximum() == 0  # nothing below the fold
+    for tile in page.view.tiles.values():
         assert tile.width() >= tile.minimumSizeHint().width()
 
 
@@ -415,3 +416,22 @@ def test_the_chart_axis_uses_round_steps_and_short_amounts() -> None:
     assert [compact_kes(Decimal(n)) for n in (950, 12_500, 20_000, 1_250_000)] == [
         "950", "12.5k", "20k", "1.2M"
     ]  # fmt: skip
+
+
+def test_the_dashboards_links_open_the_pages_they_name(
+    qtbot: QtBot, dash_site: Site, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    window = open_window(qtbot, dash_site, "ADMIN", tmp_path, windows)
+    view = window.dashboard.view
+    assert 'href="M-Pesa suspense"' in view.mpesa_text.text()
+    assert 'href="Payment review"' in view.mpesa_text.text()
+    # What QLabel emits when the link is clicked or chosen with Tab and Enter.
+    view.mpesa_text.linkActivated.emit("M-Pesa suspense")
+    assert window.pages.currentWidget() is window.page_by_title["M-Pesa suspense"]
+    view.routers_summary.linkActivated.emit("Routers")
+    assert window.navigation.currentItem().text() == "Routers"
+    # Activating an offline router (double-click or Enter) opens the Routers page too.
+    window.show_page("Dashboard")
+    view.offline_table.setCurrentIndex(view.offline_model.index(0, 0))
+    view.offline_table.activated.emit(view.offline_model.index(0, 0))
+    assert window.navigation.currentItem().text() == "Routers"
