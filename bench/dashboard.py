@@ -72,12 +72,12 @@ def measure(url: str, who: str, runs: int) -> None:
         start = min(today.replace(day=1), today - timedelta(days=REVENUE_DAYS - 1))
         for label, fn in (
             ("clock + heartbeat", lambda s: figures.clock(s, ZONE)),
-            ("customer counts", lambda s: figures.customer_counts(s, tenant, timedelta(hours=24))),
+            ("customer counts", lambda s: figures.customer_counts(s, timedelta(hours=24))),
             (
                 "expiring customers",
                 lambda s: figures.expiring_customers(s, tenant, timedelta(hours=24), 8),
             ),
-            ("open sessions", lambda s: figures.open_sessions(s, tenant)),
+            ("open sessions", lambda s: figures.open_sessions(s)),
             ("offline routers", lambda s: figures.offline_routers(s, tenant, 6)),
             ("daily revenue", lambda s: figures.daily_revenue(s, tenant, ZONE, start)),
             ("M-Pesa waiting", lambda s: figures.mpesa_waiting(s, tenant)),

@@ -157,7 +157,7 @@ def dashboard_figures(
 
     customers = None
     if who.may("customers.read"):
-        counts = figures.customer_counts(session, tenant, EXPIRING_WITHIN)
+        counts = figures.customer_counts(session, EXPIRING_WITHIN)
         soonest = figures.expiring_customers(session, tenant, EXPIRING_WITHIN, EXPIRING_SHOWN)
         customers = CustomerFigures(
             active=counts.active,
@@ -194,7 +194,7 @@ def dashboard_figures(
         today=clock.today,
         service_running=service_is_running(clock.latest_heartbeat_at, clock.now),
         service_last_beat_at=clock.latest_heartbeat_at,
-        online_now=(figures.open_sessions(session, tenant) if who.may("sessions.read") else None),
+        online_now=(figures.open_sessions(session) if who.may("sessions.read") else None),
         customers=customers,
         routers=routers,
         revenue=revenue,

@@ -7,8 +7,16 @@ inside that row, and a click on a header selects nothing.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QMouseEvent, QPainter, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QCursor,
+    QFont,
+    QFontMetrics,
+    QHoverEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListWidget,
@@ -65,6 +73,8 @@ class _Delegate(QStyledItemDelegate):
             painter.restore()
         item = QStyleOptionViewItem(option)
         self.initStyleOption(item, index)
+        if header and view.viewport().mapFromGlobal(QCursor.pos()).y() < full.top() + header:
+            item.state &= ~QStyle.StateFlag.State_MouseOver  # over the header, not the page
         item.rect = QRect(full.left(), full.top() + header, full.width(), full.height() - header)
         text = item.text
         item.text = ""  # drawn below, indented
@@ -142,6 +152,15 @@ class NavigationList(QListWidget):
         position = event.position().toPoint()
         index = self.indexAt(position)
         return index.isValid() and self.header_rect(index.row()).contains(position)
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        # Qt repaints hover per row; a row with a header is repainted as the pointer crosses
+        # from its header to its page, so the hover highlight follows the pointer.
+        if isinstance(event, QHoverEvent):
+            index = self.indexAt(event.position().toPoint())
+            if index.isValid() and self.header_height(index.row()):
+                self.viewport().update(self.visualRect(index))
+        return super().viewportEvent(event)
 
     # A header is not a page: pressing on it selects nothing.
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
