@@ -3,8 +3,8 @@
 Row-level security decides which tenants' rows are counted. Where a (tenant_id, …) index
 serves the question, `tenant_id` (when given) repeats that condition in the query so the
 planner can use it; where the whole tenant is read anyway, or a partial index serves better,
-it is left out on purpose (bench/dashboard.py: with it, counting an 800,000-customer tenant
-went through the index and took four times as long as a plain scan).
+it is left out on purpose (bench/dashboard.py, 800,000 customers: with it the counts took
+1.6 s instead of 0.5 s, and open sessions 0.64 s instead of 0.34 s).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ refreshes it anyway (the site service's heartbeat and M-Pesa queues do not notif
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -34,8 +35,12 @@ from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.dashboard_figures import FiguresView
 
 REFRESH_INTERVAL_MS = 30_000
-# A burst of payments or sessions refreshes the figures once.
-LIVE_DEBOUNCE_MS = 400
+# Changes are gathered for a moment, then the figures are read once; and never sooner than
+# LIVE_MIN_GAP_MS after the last read ended, so a busy site (a payment every second, and
+# seconds per read over a million customers) does not keep the database reading for the
+# dashboard. A stream of changes cannot postpone the read for ever (a throttle, not a debounce).
+LIVE_GATHER_MS = 400
+LIVE_MIN_GAP_MS = 3_000
 LIVE_TABLES = frozenset({"payments", "sessions", "nas"})
 ICON_SIZE = 16
 
@@ -70,6 +75,7 @@ class DashboardPage(QWidget):
         self._loading = False
         self._again = False  # a change arrived while loading: load once more after
         self._stale = False  # a change arrived while hidden: load when shown
+        self._loaded_at = float("-inf")  # time.monotonic() when the last read ended
         self.live: LiveUpdates | None = None
         self.overview: DashboardFigures | None = None
 
@@ -78,7 +84,6 @@ class DashboardPage(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
-        self._live_timer.setInterval(LIVE_DEBOUNCE_MS)
         self._live_timer.timeout.connect(self.refresh)
 
         self._waiting_label = QLabel("Connecting…")
@@ -162,18 +167,20 @@ class DashboardPage(QWidget):
 
     def _on_loaded(self, figures: DashboardFigures) -> None:
         self._loading = False
+        self._loaded_at = time.monotonic()
         self.show_overview(figures)
         self._load_again()
 
     def _on_failed(self, exc: BaseException) -> None:
         self._loading = False
+        self._loaded_at = time.monotonic()
         self.show_error(describe_error(exc))
         self._load_again()
 
     def _load_again(self) -> None:
         if self._again:
             self._again = False
-            self.refresh()
+            self._schedule()
 
     def follow(self, live: LiveUpdates) -> None:
         """Refresh when payments, sessions or routers change (while shown; else when next shown)."""
@@ -184,9 +191,16 @@ class DashboardPage(QWidget):
         if change.table not in LIVE_TABLES:
             return
         if self.isVisible():
-            self._live_timer.start()
+            self._schedule()
         else:
             self._stale = True
+
+    def _schedule(self) -> None:
+        """Read again soon: after LIVE_GATHER_MS, and at least LIVE_MIN_GAP_MS after the last."""
+        if self._live_timer.isActive():
+            return  # already coming: this change will be in it
+        since_ms = (time.monotonic() - self._loaded_at) * 1000
+        self._live_timer.start(int(max(LIVE_GATHER_MS, LIVE_MIN_GAP_MS - since_ms)))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
