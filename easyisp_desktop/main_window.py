@@ -8,47 +8,44 @@ what comes back: the figures, or a plain message with a Retry button.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
-from decimal import Decimal
 from functools import partial
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database, session_scope
-from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, SiteOverview, site_overview
+from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, DashboardFigures
 from easyisp_core.services.identity import SessionIdentity, current_identity
 from easyisp_desktop.framework.entity_page import PageContext
 from easyisp_desktop.framework.errors import describe_error as describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
+from easyisp_desktop.framework.navigation import NavigationList
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
-from easyisp_desktop.views.registry import pages_for
+from easyisp_desktop.views.dashboard import DashboardPage
+from easyisp_desktop.views.registry import FRONT_DESK, pages_for
 
 log = logging.getLogger(__name__)
 
-REFRESH_INTERVAL_MS = 30_000
 GEOMETRY_KEY = "main_window/geometry"
 # Which page shows each table that NOTIFYs changes (migration 0009); Customers and the
 # customer workspaces follow the same listener themselves.
 LIVE_PAGES = {"payments": "Payments", "sessions": "Sessions", "nas": "Routers"}
 SPLITTER_KEY = "main_window/splitter"
+NAVIGATION_WIDTH = 200
 
 ProgressFn = Callable[[str], None]
 
@@ -63,127 +60,6 @@ def load_identity(sessions: sessionmaker[Session]) -> SessionIdentity:
     """Worker side: who is logged in and what they may do."""
     with session_scope(sessions) as session:
         return current_identity(session)
-
-
-def load_overview(sessions: sessionmaker[Session], timezone: str) -> SiteOverview:
-    """Worker side of the dashboard: one read-only unit of work."""
-    with session_scope(sessions) as session:
-        return site_overview(session, timezone=timezone)
-
-
-def format_money(amount: Decimal) -> str:
-    return f"KES {amount:,.2f}"
-
-
-class DashboardPage(QWidget):
-    """The site at a glance; shows one of: waiting, an error with Retry, or the figures."""
-
-    overview_shown = Signal(object)
-    error_shown = Signal(str)
-
-    FIELDS = (
-        ("tenants", "Tenants"),
-        ("customers", "Customers"),
-        ("active_customers", "Active customers"),
-        ("routers", "Routers"),
-        ("payments_today", "Payments today"),
-        ("service", "Site service"),
-        ("as_of", "Updated"),
-    )
-
-    def __init__(self, timezone: str = DEFAULT_TIMEZONE, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._zone = ZoneInfo(timezone)
-        self.overview: SiteOverview | None = None
-
-        self._waiting_label = QLabel("Connecting…")
-        self._waiting_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-
-        self._error_label = QLabel()
-        self._error_label.setWordWrap(True)
-        self._error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry_button = QPushButton("Retry")
-        error_page = QWidget()
-        error_layout = QVBoxLayout(error_page)
-        error_layout.addStretch()
-        error_layout.addWidget(self._error_label)
-        error_layout.addWidget(self.retry_button, alignment=Qt.AlignmentFlag.AlignLeft)
-        error_layout.addStretch()
-
-        self._values = {key: QLabel("—") for key, _title in self.FIELDS}
-        self.refresh_button = QPushButton("Refresh")
-        figures_page = QWidget()
-        form = QFormLayout()
-        for key, title in self.FIELDS:
-            self._values[key].setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(f"{title}:", self._values[key])
-        figures_layout = QVBoxLayout(figures_page)
-        heading = QLabel("<h2>Site overview</h2>")
-        figures_layout.addWidget(heading)
-        figures_layout.addLayout(form)
-        figures_layout.addWidget(self.refresh_button, alignment=Qt.AlignmentFlag.AlignLeft)
-        figures_layout.addStretch()
-
-        self._stack = QStackedWidget()
-        self._waiting_index = self._stack.addWidget(self._waiting_label)
-        self._error_index = self._stack.addWidget(error_page)
-        self._figures_index = self._stack.addWidget(figures_page)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self._stack)
-
-    # What the page shows ----------------------------------------------------------------
-
-    @property
-    def state(self) -> str:
-        return {
-            self._waiting_index: "waiting",
-            self._error_index: "error",
-            self._figures_index: "figures",
-        }[self._stack.currentIndex()]
-
-    @property
-    def error_message(self) -> str:
-        return self._error_label.text()
-
-    def value_text(self, key: str) -> str:
-        return self._values[key].text()
-
-    def show_waiting(self, message: str = "Connecting…") -> None:
-        self._waiting_label.setText(message)
-        self._stack.setCurrentIndex(self._waiting_index)
-
-    def show_error(self, message: str) -> None:
-        self._error_label.setText(message)
-        self._stack.setCurrentIndex(self._error_index)
-        self.error_shown.emit(message)
-
-    def show_overview(self, overview: SiteOverview) -> None:
-        self.overview = overview
-        values = self._values
-        values["tenants"].setText(f"{overview.tenants:,}")
-        values["customers"].setText(f"{overview.customers:,}")
-        values["active_customers"].setText(f"{overview.active_customers:,}")
-        routers = f"{overview.routers_online:,} online, {overview.routers_offline:,} offline"
-        if overview.routers_pending:
-            routers += f", {overview.routers_pending:,} not yet seen"
-        values["routers"].setText(routers)
-        count = overview.payments_today_count
-        values["payments_today"].setText(
-            f"{format_money(overview.payments_today_total)} "
-            f"({count:,} payment{'s' if count != 1 else ''})"
-        )
-        values["service"].setText(self._service_text(overview))
-        values["as_of"].setText(overview.as_of.astimezone(self._zone).strftime("%Y-%m-%d %H:%M:%S"))
-        self._stack.setCurrentIndex(self._figures_index)
-        self.overview_shown.emit(overview)
-
-    def _service_text(self, overview: SiteOverview) -> str:
-        if overview.service_running:
-            return "Running"
-        if overview.service_last_beat_at is None:
-            return "Not running"
-        seen = overview.service_last_beat_at.astimezone(self._zone)
-        return f"Not running (last seen {seen:%Y-%m-%d %H:%M})"
 
 
 class MainWindow(QMainWindow):
@@ -210,28 +86,29 @@ class MainWindow(QMainWindow):
         self._settings = settings if settings is not None else QSettings()
         self._database: Database | None = None
         self._connecting = False
-        self._loading = False
         self._shut_down = False
         self.workers = WorkerPool(self)
 
-        self.navigation = QListWidget()
-        self.navigation.setMaximumWidth(220)
+        self.navigation = NavigationList()
         self.pages = QStackedWidget()
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.navigation.currentRowChanged.connect(self._refresh_if_stale)
         self._stale_pages: set[str] = set()
-        self.dashboard = DashboardPage(timezone)
+        self.dashboard = DashboardPage(self.workers, timezone)
         self.customers: CustomersPage | None = None
         self.live: LiveUpdates | None = None
         # Every page by its navigation title (Dashboard, Customers, Packages, …).
         self.page_by_title: dict[str, QWidget] = {}
-        self._add_page("Dashboard", self.dashboard)
+        self._add_page("Dashboard", self.dashboard, FRONT_DESK)
         self.navigation.setCurrentRow(0)
 
         self._splitter = QSplitter()
         self._splitter.addWidget(self.navigation)
         self._splitter.addWidget(self.pages)
+        self._splitter.setStretchFactor(0, 0)
         self._splitter.setStretchFactor(1, 1)
+        self._splitter.setCollapsible(0, False)
+        self._splitter.setSizes([NAVIGATION_WIDTH, 1100 - NAVIGATION_WIDTH])
         central = QWidget()
         central_layout = QHBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
@@ -250,16 +127,17 @@ class MainWindow(QMainWindow):
 
         self.dashboard.retry_button.clicked.connect(self.start)
         self.dashboard.refresh_button.clicked.connect(self.refresh)
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setInterval(REFRESH_INTERVAL_MS)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self.dashboard.overview_shown.connect(self._on_overview)
+        self.dashboard.error_shown.connect(self._on_overview_failed)
+        self.dashboard.customer_activated.connect(self._open_customer)
+        self.dashboard.page_requested.connect(self._show_page_if_offered)
 
         self._install_shortcuts()
         self.resize(1100, 700)
         self._restore_geometry()
 
-    def _add_page(self, title: str, page: QWidget) -> None:
-        self.navigation.addItem(title)
+    def _add_page(self, title: str, page: QWidget, section: str) -> None:
+        self.navigation.add_page(title, section)
         self.pages.addWidget(page)
         self.page_by_title[title] = page
 
@@ -333,8 +211,8 @@ class MainWindow(QMainWindow):
         self.database_label.setText(f"Database: {database.description}")
         self.statusBar().clearMessage()
         self.dashboard.show_waiting("Loading the site overview…")
+        self.dashboard.attach(database.sessions)
         self.refresh()
-        self._refresh_timer.start()
 
     def _on_identity(self, identity: SessionIdentity) -> None:
         if self._shut_down:
@@ -362,11 +240,12 @@ class MainWindow(QMainWindow):
                 tenant=identity.tenant_slug,
                 secret_box=self._box,
             )
-            self._add_page("Customers", self.customers)
+            self._add_page("Customers", self.customers, FRONT_DESK)
             # One LISTEN connection for the window: payments, sessions and commands appear
             # in open tables without a refresh.
             self.live = self.customers.start_live_updates(database.engine.url)
             self.live.changed.connect(self._on_live_change)
+            self.dashboard.follow(self.live)
         context = PageContext(
             database.sessions,
             self.workers,
@@ -379,7 +258,7 @@ class MainWindow(QMainWindow):
         for spec in pages_for(identity.permissions):
             if spec.title == "Settings" and identity.tenant_slug is None:
                 continue  # a database administrator belongs to no tenant
-            self._add_page(spec.title, spec.build(context))
+            self._add_page(spec.title, spec.build(context), spec.section)
 
     def _on_live_change(self, change: LiveChange) -> None:
         """Refresh the open list that shows the changed table (the page re-reads under RLS)."""
@@ -408,36 +287,35 @@ class MainWindow(QMainWindow):
         self.dashboard.show_error(describe_error(exc))
 
     def refresh(self) -> None:
-        """Reload the dashboard figures in a worker (ignored while a load is running)."""
-        if self._database is None or self._loading:
-            return
-        self._loading = True
-        self.workers.run(
-            partial(load_overview, self._database.sessions, self._timezone),
-            on_result=self._on_overview,
-            on_error=self._on_overview_failed,
-        )
+        """Reload the dashboard's figures (in a worker)."""
+        if self._database is not None:
+            self.dashboard.refresh()
 
-    def _on_overview(self, overview: SiteOverview) -> None:
-        self._loading = False
+    def _on_overview(self, overview: DashboardFigures) -> None:
         self.service_running = overview.service_running
-        self.dashboard.show_overview(overview)
         self.service_label.setText(
             "Site service: running" if overview.service_running else "Site service: NOT running"
         )
 
-    def _on_overview_failed(self, exc: BaseException) -> None:
-        self._loading = False
+    def _on_overview_failed(self, _message: str) -> None:
         self.service_running = None
         self.service_label.setText("Site service: unknown")
-        self.dashboard.show_error(describe_error(exc))
+
+    def _open_customer(self, customer_id: uuid.UUID) -> None:
+        """The dashboard's expiring list: the customer's workspace, as from the Customers page."""
+        if self.customers is not None:
+            self.customers.open_workspace(customer_id)
+
+    def _show_page_if_offered(self, title: str) -> None:
+        if title in self.page_by_title:
+            self.show_page(title)
 
     # Lifetime ---------------------------------------------------------------------------
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
         """Stop refreshing and wait for running workers; call before closing the database."""
         self._shut_down = True
-        self._refresh_timer.stop()
+        self.dashboard.stop()
         if self.customers is not None:
             self.customers.shutdown()  # stops the live-update listener and the workspaces
         self.workers.cancel_all()
@@ -446,7 +324,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self._settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self._settings.setValue(SPLITTER_KEY, self._splitter.saveState())
-        self._refresh_timer.stop()
         super().closeEvent(event)
 
     def _restore_geometry(self) -> None:

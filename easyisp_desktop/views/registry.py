@@ -1,4 +1,5 @@
-"""Which pages the console offers, in navigation order, and the permission each needs."""
+"""Which pages the console offers, in navigation order, the permission each needs and the
+navigation section each sits in."""
 
 from __future__ import annotations
 
@@ -28,33 +29,41 @@ from easyisp_desktop.views import (
     vpn_peers,
 )
 
+# Navigation sections, in order. The Dashboard and Customers (built by the main window
+# itself, not from this registry) open the front desk's section.
+FRONT_DESK = "Front desk"
+NETWORK = "Network"
+ACCOUNTS = "Accounts"
+ADMINISTRATION = "Administration"
+
 
 @dataclass(frozen=True)
 class PageSpec:
     title: str
     permission: str
     build: Callable[[PageContext], QWidget]
+    section: str
 
 
 PAGES = (
-    PageSpec("Packages", packages.PERMISSION, packages.PackagesPage),
-    PageSpec("Vouchers", vouchers.PERMISSION, vouchers.VouchersPage),
-    PageSpec("Payments", payments.PERMISSION, payments.PaymentsPage),
-    PageSpec("M-Pesa suspense", mpesa_suspense.PERMISSION, mpesa_suspense.SuspensePage),
-    PageSpec("Payment review", mpesa_review.PERMISSION, mpesa_review.PaymentReviewPage),
-    PageSpec("Invoices", invoices.PERMISSION, invoices.InvoicesPage),
-    PageSpec("Expenses", expenses.PERMISSION, expenses.ExpensesPage),
-    PageSpec("Chart of accounts", accounts.PERMISSION, accounts.AccountsPage),
-    PageSpec("Routers", routers.PERMISSION, routers.RoutersPage),
-    PageSpec("Sessions", sessions.PERMISSION, sessions.SessionsPage),
-    PageSpec("VPN peers", vpn_peers.PERMISSION, vpn_peers.VpnPeersPage),
-    PageSpec("Staff", staff.PERMISSION, staff.StaffPage),
-    PageSpec("Payment gateways", gateways.PERMISSION, gateways.PaymentGatewaysPage),
-    PageSpec("SMS gateways", gateways.PERMISSION, gateways.SmsGatewaysPage),
-    PageSpec("SMS log", sms_log.PERMISSION, sms_log.SmsLogPage),
-    PageSpec("Audit log", audit.PERMISSION, audit.AuditPage),
-    PageSpec("Tenants", tenants.PERMISSION, tenants.TenantsPage),
-    PageSpec("Settings", settings.PERMISSION, settings.SettingsPage),
+    PageSpec("Packages", packages.PERMISSION, packages.PackagesPage, FRONT_DESK),
+    PageSpec("Vouchers", vouchers.PERMISSION, vouchers.VouchersPage, FRONT_DESK),
+    PageSpec("Payments", payments.PERMISSION, payments.PaymentsPage, FRONT_DESK),
+    PageSpec("M-Pesa suspense", mpesa_suspense.PERMISSION, mpesa_suspense.SuspensePage, FRONT_DESK),
+    PageSpec("Payment review", mpesa_review.PERMISSION, mpesa_review.PaymentReviewPage, FRONT_DESK),
+    PageSpec("Invoices", invoices.PERMISSION, invoices.InvoicesPage, FRONT_DESK),
+    PageSpec("Routers", routers.PERMISSION, routers.RoutersPage, NETWORK),
+    PageSpec("Sessions", sessions.PERMISSION, sessions.SessionsPage, NETWORK),
+    PageSpec("VPN peers", vpn_peers.PERMISSION, vpn_peers.VpnPeersPage, NETWORK),
+    PageSpec("Expenses", expenses.PERMISSION, expenses.ExpensesPage, ACCOUNTS),
+    PageSpec("Chart of accounts", accounts.PERMISSION, accounts.AccountsPage, ACCOUNTS),
+    PageSpec("Staff", staff.PERMISSION, staff.StaffPage, ADMINISTRATION),
+    PageSpec("Payment gateways", gateways.PERMISSION, gateways.PaymentGatewaysPage, ADMINISTRATION),
+    PageSpec("SMS gateways", gateways.PERMISSION, gateways.SmsGatewaysPage, ADMINISTRATION),
+    PageSpec("SMS log", sms_log.PERMISSION, sms_log.SmsLogPage, ADMINISTRATION),
+    PageSpec("Audit log", audit.PERMISSION, audit.AuditPage, ADMINISTRATION),
+    PageSpec("Tenants", tenants.PERMISSION, tenants.TenantsPage, ADMINISTRATION),
+    PageSpec("Settings", settings.PERMISSION, settings.SettingsPage, ADMINISTRATION),
 )
 
 

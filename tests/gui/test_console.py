@@ -117,14 +117,17 @@ def test_the_dashboard_shows_the_site_figures_loaded_off_the_gui_thread(
 
     page = window.dashboard
     assert page.state == "figures"
-    assert page.value_text("tenants") == "2"
-    assert page.value_text("customers") == "4"
-    assert page.value_text("active_customers") == "3"
-    assert page.value_text("routers") == "2 online, 1 offline"
-    assert page.value_text("payments_today") == "KES 1,750.75 (2 payments)"
-    assert page.value_text("service") == "Running"
+    # The database administrator sees every part, across every tenant.
+    assert page.value_text("active") == "3"
+    assert page.value_text("expired") == "0"
+    assert page.value_text("suspended") == "1"
+    assert page.value_text("routers") == "2 online · 1 offline · 0 pending"
+    assert page.value_text("revenue_today") == "1,750.75"
+    assert page.view.tiles["revenue_today"].detail == "2 payments"
+    assert page.value_text("service") == "Site service running"
     assert page.overview is not None
-    assert page.overview.payments_today_total == Decimal("1750.75")
+    assert page.overview.revenue is not None
+    assert page.overview.revenue.today == Decimal("1750.75")
     assert window.service_label.text() == "Site service: running"
     assert f"Database: {make_url(fresh_db_url).database}@" in window.database_label.text()
 
@@ -155,8 +158,8 @@ def test_an_unmigrated_database_shows_the_fix_and_retry_connects_once_fixed(
         engine.dispose()
     with qtbot.waitSignal(window.dashboard.overview_shown, timeout=LOAD_TIMEOUT_MS):
         window.dashboard.retry_button.click()
-    assert window.dashboard.value_text("tenants") == "0"
-    assert window.dashboard.value_text("service").startswith("Not running")
+    assert window.dashboard.value_text("active") == "0"
+    assert window.dashboard.value_text("service") == "Site service NOT running"
 
 
 def test_demo_mode_fills_an_empty_site_once(
@@ -175,8 +178,7 @@ def test_demo_mode_fills_an_empty_site_once(
     first = open_console(fresh_db_url, prepare)
     with qtbot.waitSignal(first.dashboard.overview_shown, timeout=120_000) as shown:
         first.start()
-    assert shown.args[0].tenants == 2
-    assert shown.args[0].customers > 0
+    assert shown.args[0].customers.total > 0
     assert any(line.startswith("Loading the demo") for line in lines)
 
     # The site has tenants now: a second --demo start loads nothing (and does not fail).
@@ -184,7 +186,7 @@ def test_demo_mode_fills_an_empty_site_once(
     second = open_console(fresh_db_url, prepare)
     with qtbot.waitSignal(second.dashboard.overview_shown, timeout=LOAD_TIMEOUT_MS) as again:
         second.start()
-    assert again.args[0].customers == shown.args[0].customers
+    assert again.args[0].customers.total == shown.args[0].customers.total
     assert lines == []
 
 
