@@ -102,7 +102,9 @@ def create_sms_gateway(
         config=config.model_dump(mode="json"),
         credentials_enc=box.encrypt(json.dumps(credentials.model_dump()), SMS_CREDENTIALS),
         is_default=new.is_default,
+        # The unguessable part of its delivery-report URL (/sms/<token>/dlr).
+        callback_token=new_callback_token(),
     )
     with translated_db_errors(session):
         session.add(gateway)
-    return GatewayInfo(gateway.id, gateway.name, str(gateway.provider))
+    return GatewayInfo(gateway.id, gateway.name, str(gateway.provider), gateway.callback_token)
