@@ -33,6 +33,7 @@ from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION
 from radius_service.jobs.partitions import PartitionJob
 from radius_service.jobs.payments import PaymentUpkeepJob
 from radius_service.jobs.router_health import RouterHealthJob
+from radius_service.jobs.sms_reminders import SmsReminderJob
 from radius_service.jobs.sms_sender import SmsSenderJob
 from radius_service.jobs.stk_query import StkQueryJob
 from radius_service.mpesa.stk_flow import StkFlow
@@ -176,6 +177,7 @@ class SiteService:
             StkQueryJob(self.stk_flow),
             health,
             SmsSenderJob(database.sessions, box_source, self.counters),
+            SmsReminderJob(database.sessions, self.counters),
         ]
         if self.settings.vpn_endpoint_host:
             # The site's WireGuard: only where the operator has said how routers reach it.

@@ -74,6 +74,18 @@ class SmsOutboxRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def expire_old(self, queued_before: datetime, reason: str) -> int:
+        """Rows still waiting long after they were queued: a late reminder or receipt would
+        confuse more than help (and a restored or demo database must not flush its backlog)."""
+        result = self.session.execute(
+            text(
+                "UPDATE sms_logs SET status = 'FAILED', error = :reason "
+                "WHERE status = 'QUEUED' AND sending_since IS NULL AND created_at < :before"
+            ),
+            {"reason": reason, "before": queued_before},
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     def active_gateway(self, tenant_id: uuid.UUID) -> GatewayRow | None:
         """The tenant's sending gateway: the default one if active, else the first active."""
         row = self.session.execute(
@@ -168,3 +180,8 @@ class SmsOutboxRepository:
             },
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def suppress_receipts_in_transaction(session: Session) -> None:
+    """Payments written in this transaction queue no receipt SMS (loading history)."""
+    session.execute(text("SELECT set_config('easyisp.sms_receipts', 'off', true)"))

@@ -26,6 +26,9 @@ from easyisp_core.services.gateways import SMS_CREDENTIALS
 MAX_ATTEMPTS = 6
 # Longer than any send can take (HTTP timeout 30 s), so only a dead sender's rows qualify.
 ABANDONED_AFTER = timedelta(minutes=10)
+# A message not sent within a day is dropped, not sent late.
+EXPIRES_AFTER = timedelta(hours=24)
+EXPIRED_REASON = "expired: not sent within 24 hours of being queued"
 ABANDONED_REASON = (
     "outcome unknown: the service stopped while sending; not resent to avoid a duplicate"
 )
@@ -50,6 +53,7 @@ def retry_delay(attempts: int) -> timedelta:
 def claim_due(session: Session, now: datetime, limit: int) -> list[ClaimedRow]:
     repo = SmsOutboxRepository(session)
     repo.fail_abandoned(now - ABANDONED_AFTER, ABANDONED_REASON)
+    repo.expire_old(now - EXPIRES_AFTER, EXPIRED_REASON)
     return repo.claim(now, limit)
 
 

@@ -126,3 +126,20 @@ def test_a_row_claimed_by_a_sender_that_died_is_closed_not_resent(site: SmsSite)
     assert row.status == "FAILED"
     assert row.error.startswith("outcome unknown")
     assert site.sim.state.snapshot() == []
+
+
+def test_a_message_waiting_over_a_day_is_dropped_not_sent_late(site: SmsSite) -> None:
+    with site.admin() as session, session.begin():
+        session.execute(
+            text(
+                "INSERT INTO sms_logs (tenant_id, phone, message, created_at) "
+                "VALUES (:t, '+254712345678', 'stale', now() - interval '25 hours')"
+            ),
+            {"t": site.tenant_id},
+        )
+    _drain(site)
+
+    [row] = site.rows("SELECT status, error FROM sms_logs")
+    assert row.status == "FAILED"
+    assert row.error.startswith("expired")
+    assert site.sim.state.snapshot() == []
