@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -198,18 +199,34 @@ def _advanta_send(sim: SmsSimulator, to: list[str], key: str) -> list[SendResult
     return asyncio.run(go())
 
 
-def test_advanta_family_sends_refuses_bad_numbers_and_bad_keys(
+def test_advanta_family_sends_reports_delivery_and_refuses_a_bad_key(
     sim: SmsSimulator, recorder: Recorder
 ) -> None:
-    good, _bad = _advanta_send(sim, ["0712345678", "+254112345677"], "easyisp-sim-key")
-    assert good.accepted
-    assert good.message_id
-    [report] = recorder.wait_for(1)
-    parsed = advanta.parse_delivery_report(report)
+    first, second = _advanta_send(sim, ["0712345678", "+254112345677"], "easyisp-sim-key")
+    assert first.accepted
+    assert second.accepted
+    assert [m.phone for m in sim.state.snapshot()] == ["254712345678", "254112345677"]
+    reports = {r["messageid"]: r for r in recorder.wait_for(2)}
+    parsed = advanta.parse_delivery_report(reports[str(first.message_id)])
     assert parsed is not None
-    assert parsed.message_id == good.message_id
+    assert parsed.message_id == first.message_id
     assert parsed.state is DeliveryState.DELIVERED
 
     with pytest.raises(SmsGatewayError, match="Invalid credentials") as caught:
         _advanta_send(sim, ["0712345678"], "wrong")
     assert not caught.value.retryable
+
+
+def test_advanta_family_refuses_an_invalid_number_per_recipient(sim: SmsSimulator) -> None:
+    body = {
+        "apikey": "easyisp-sim-key",
+        "partnerID": "1001",
+        "message": "hi",
+        "shortcode": "EASYISP",
+        "mobile": "0712345678,0812",
+    }
+    answer = httpx.post(f"{sim.url}{advanta.SEND_PATH}", json=body).json()
+    assert [r["response-code"] for r in answer["responses"]] == [200, 1003]
+    # Our client never sends such a number: the edge refuses it first.
+    with pytest.raises(ValueError, match="not a Kenyan mobile number"):
+        _advanta_send(sim, ["0812"], "easyisp-sim-key")

@@ -19,7 +19,8 @@ def test_a_payment_receipt_is_sent_and_delivered_by_the_running_service(
     )
 
     def status() -> str | None:
-        return site.scalar("SELECT status FROM sms_logs WHERE kind = 'PAYMENT_RECEIPT'")
+        value = site.scalar("SELECT status FROM sms_logs WHERE kind = 'PAYMENT_RECEIPT'")
+        return None if value is None else str(value)
 
     async def scenario() -> None:
         running = asyncio.create_task(service.run())
