@@ -25,6 +25,7 @@ from radius_service.commands.runner import SessionControl
 from radius_service.http.callbacks import CallbackEndpoints, build_app
 from radius_service.http.portal.endpoints import PortalEndpoints
 from radius_service.http.server import HttpServer, http_address
+from radius_service.http.sms_dlr import SmsDeliveryEndpoints
 from radius_service.jobs import Job, run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
 from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
@@ -32,6 +33,8 @@ from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION
 from radius_service.jobs.partitions import PartitionJob
 from radius_service.jobs.payments import PaymentUpkeepJob
 from radius_service.jobs.router_health import RouterHealthJob
+from radius_service.jobs.sms_reminders import SmsReminderJob
+from radius_service.jobs.sms_sender import SmsSenderJob
 from radius_service.jobs.stk_query import StkQueryJob
 from radius_service.mpesa.stk_flow import StkFlow
 from radius_service.radius.accounting import RadiusAccountingServer, acct_address
@@ -160,9 +163,10 @@ class SiteService:
             self.counters,
             interval=self.settings.router_poll_seconds,
         )
+        box_source = functools.cache(lambda: self._secret_box or _site_secret_box(self.settings))
         self.stk_flow = StkFlow(
             database.sessions,
-            functools.cache(lambda: self._secret_box or _site_secret_box(self.settings)),
+            box_source,
             self._public_url(),
             counters=self.counters,
         )
@@ -172,6 +176,8 @@ class SiteService:
             PaymentUpkeepJob(database.sessions, self.counters),
             StkQueryJob(self.stk_flow),
             health,
+            SmsSenderJob(database.sessions, box_source, self.counters),
+            SmsReminderJob(database.sessions, self.counters),
         ]
         if self.settings.vpn_endpoint_host:
             # The site's WireGuard: only where the operator has said how routers reach it.
@@ -349,7 +355,8 @@ class SiteService:
             if self.stk_flow
             else []
         )
-        server = HttpServer(build_app(endpoints, portal), self.http_addr)
+        sms = SmsDeliveryEndpoints(database.sessions, self.counters).routes()
+        server = HttpServer(build_app(endpoints, [*portal, *sms]), self.http_addr)
         try:
             await server.start()
         except OSError as exc:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from easyisp_cli.commands.gateway_sms import register_sms_gateway
 from easyisp_cli.context import CliContext
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.services.gateway_admin import (
@@ -44,7 +45,7 @@ class _RefuseSecretOnArgv(argparse.Action):
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("gateway", help="M-Pesa payment gateways (Daraja)")
+    parser = sub.add_parser("gateway", help="M-Pesa payment gateways (Daraja) and SMS gateways")
     gsub = parser.add_subparsers(dest="gateway_command", metavar="ACTION", required=True)
 
     # No abbreviations: `--passkey` must not silently mean `--passkey-stdin`.
@@ -104,6 +105,7 @@ def register(sub: Any) -> None:
     off.add_argument("--tenant", required=True)
     off.add_argument("--json", action="store_true", help="machine-readable output")
     off.set_defaults(handler=_deactivate)
+    register_sms_gateway(gsub)
 
 
 def _read_secrets(args: argparse.Namespace) -> tuple[str, str]:

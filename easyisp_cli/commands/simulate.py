@@ -1,7 +1,8 @@
 """`easyisp simulate nas`: act as a MikroTik router and send one Access-Request.
 `easyisp simulate router`: serve the RouterOS API like a MikroTik router (8728 / 8729).
 `easyisp simulate mpesa`: serve the Daraja (M-Pesa) double for the demo and manual tests.
-`easyisp simulate router-coa`: act as a router's `/radius incoming` (CoA/Disconnect)."""
+`easyisp simulate router-coa`: act as a router's `/radius incoming` (CoA/Disconnect).
+`easyisp simulate sms`: serve the SMS gateway double (simulate_sms.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import argparse
 from typing import Any
 
 from easyisp_cli.commands.simulate_site import register_site
+from easyisp_cli.commands.simulate_sms import register_sms
 from easyisp_cli.context import CliContext
 
 
@@ -52,6 +54,7 @@ def register(sub: Any) -> None:
     _register_mpesa(peers)
     _register_router_coa(peers)
     register_site(peers)
+    register_sms(peers)
 
 
 def _register_mpesa(peers: Any) -> None:

@@ -45,6 +45,7 @@ from easyisp_core.errors import Conflict, ValidationFailed
 from easyisp_core.models.enums import PackageType, StaffRole, TenantStatus
 from easyisp_core.passwords import generate_password
 from easyisp_core.repositories.bulk import BULK_TABLES, BulkWriter
+from easyisp_core.repositories.sms_outbox import suppress_receipts_in_transaction
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.services.customers import ACCOUNT_COUNTER, CUSTOMER_PASSWORD
 from easyisp_core.services.invoices import INVOICE_COUNTER
@@ -174,6 +175,8 @@ def load_demo(
     now = now or datetime.now(UTC)
     report = progress or (lambda _message: None)
     writer = BulkWriter(session)
+    # History, not news: its thousands of payments must not queue receipt SMS.
+    suppress_receipts_in_transaction(session)
     totals = _Counts()
     tenants = []
     shares = split_customers(options.customers, options.tenants)

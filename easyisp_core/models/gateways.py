@@ -53,6 +53,9 @@ class SmsGateway(TenantScoped, Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
         CheckConstraint("jsonb_typeof(config) = 'object'", name="config_object"),
+        # The unguessable path segment of its delivery-report URL (migration 0021).
+        UniqueConstraint("callback_token"),
+        CheckConstraint("length(callback_token) >= 32", name="callback_token_long"),
         Index(
             "uq_sms_gateways_tenant_id_default",
             "tenant_id",
@@ -74,3 +77,9 @@ class SmsGateway(TenantScoped, Timestamps, Base):
     )
     is_default: Mapped[bool] = mapped_column(server_default="false")
     is_active: Mapped[bool] = mapped_column(server_default="true")
+    callback_token: Mapped[str] = mapped_column(
+        String(64),
+        server_default=text(
+            "replace(gen_random_uuid()::text, '-', '') || replace(gen_random_uuid()::text, '-', '')"
+        ),
+    )

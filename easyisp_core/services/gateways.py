@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
+from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import PaymentGateway, SmsGateway
 from easyisp_core.models.enums import GatewayPurpose, PaymentProvider, SmsProvider
 from easyisp_core.repositories.integrity import translated_db_errors
@@ -93,6 +94,12 @@ def create_sms_gateway(
         (SmsGatewayConfig, new.config, "config"),
         (SmsCredentials, new.credentials, "credentials"),
     )
+    # What each provider's API needs to send (docs/sms.md), refused now rather than at send.
+    assert isinstance(config, SmsGatewayConfig)
+    if new.provider is SmsProvider.AFRICASTALKING and not config.username:
+        raise ValidationFailed({"username": "Africa's Talking needs the account username"})
+    if new.provider in (SmsProvider.ADVANTA, SmsProvider.CELCOM) and not config.partner_id:
+        raise ValidationFailed({"partner_id": f"{new.provider} needs the partner ID"})
     tenant = TenantRepository(session).get_by_name(new.tenant)
     gateway = SmsGateway(
         tenant_id=tenant.id,
@@ -102,7 +109,9 @@ def create_sms_gateway(
         config=config.model_dump(mode="json"),
         credentials_enc=box.encrypt(json.dumps(credentials.model_dump()), SMS_CREDENTIALS),
         is_default=new.is_default,
+        # The unguessable part of its delivery-report URL (/sms/<token>/dlr).
+        callback_token=new_callback_token(),
     )
     with translated_db_errors(session):
         session.add(gateway)
-    return GatewayInfo(gateway.id, gateway.name, str(gateway.provider))
+    return GatewayInfo(gateway.id, gateway.name, str(gateway.provider), gateway.callback_token)
