@@ -12,7 +12,7 @@
   callbacks, the console's record payment, reconciliation) in one place.
 
 Revision ID: 20261125_0021
-Revises: 20261125_0020 (the head of this branch's base; the lead re-chains at merge)
+Revises: 20261125_0020
 Create Date: 2026-11-25 18:00:00
 """
 

@@ -7,7 +7,7 @@ Diffie-Hellman) have nothing to pin. Staff with nas.write may clear the pin afte
 router's certificate on purpose (audited, like every nas change); the site service records it.
 
 Revision ID: 20261125_0022
-Revises: 20261125_0020
+Revises: 20261125_0021
 Create Date: 2026-11-25 18:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261125_0022"
-down_revision: str | None = "20261125_0020"
+down_revision: str | None = "20261125_0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
