@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, or_, select, union_all
+from sqlalchemy import ColumnElement, func, select, tuple_
 
 from easyisp_core.models import (
     AuditLog,
@@ -134,11 +134,13 @@ def _active_only(active: bool) -> ColumnElement[bool]:
 
 
 def _sessions_matching(pattern: str) -> ColumnElement[bool]:
-    """The filter on one term, each column through its trigram index (0016)."""
-    return or_(
-        cast(RadiusSession.username, Text).ilike(pattern),
-        func.host(RadiusSession.framed_ip).ilike(pattern),
-        cast(RadiusSession.calling_station_id, Text).ilike(pattern),
+    """Sessions matching one term, found through the trigram indexes (0016) by a definer
+    function: under row-level security ILIKE could not use them."""
+    found = select(
+        func.easyisp_sessions_matching(pattern).table_valued("id", "started_at").render_derived()
+    ).subquery()
+    return tuple_(RadiusSession.id, RadiusSession.started_at).in_(
+        select(found.c.id, found.c.started_at)
     )
 
 
@@ -190,17 +192,11 @@ class PaymentRow:
 
 
 def _payments_matching(pattern: str) -> ColumnElement[bool]:
-    """Payments whose reference or phone, or whose customer, matches: each through its own
-    trigram index (0016 for payments, the customers' search column), so a rare term is found
-    without walking every payment. `pattern` is lower case; customers.search is too."""
-    customers = select(Customer.id).where(Customer.search.like(pattern))
-    return Payment.id.in_(
-        union_all(
-            select(Payment.id).where(cast(Payment.transaction_id, Text).ilike(pattern)),
-            select(Payment.id).where(cast(Payment.phone, Text).ilike(pattern)),
-            select(Payment.id).where(Payment.customer_id.in_(customers)),
-        )
-    )
+    """Payments whose reference or phone, or whose customer, matches one term: found through
+    the trigram indexes (0016, and the customers' search column) by a definer function, so
+    a rare term is found without walking every payment (under row-level security ILIKE
+    could not use the indexes). `pattern` is lower case."""
+    return Payment.id.in_(select(func.easyisp_payments_matching(pattern)))
 
 
 PAYMENTS: Listing[PaymentRow] = Listing(
