@@ -165,7 +165,8 @@ class RoutersPage(EntityPage):
         if wanted is None:
             return
         for index in range(self.model.rowCount()):
-            if self.model.row_object(index).id == wanted:
+            # (None: a page dropped from memory, only past 10,000 routers.)
+            if getattr(self.model.row_object(index), "id", None) == wanted:
                 self.select_row(index)
                 return
 
