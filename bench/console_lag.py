@@ -44,6 +44,7 @@ from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.demo.catalog import DEMO_TENANTS
 from easyisp_core.services.identity import current_identity
 from easyisp_desktop.framework.entity_page import PageContext
+from easyisp_desktop.framework.gc_tuning import freeze_startup_objects
 from easyisp_desktop.framework.gui_thread_guard import install_guard
 from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.framework.worker import WorkerPool
@@ -64,8 +65,12 @@ class LagMeter(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.lags: dict[str, list[float]] = {}
+        # CPU time the GUI thread itself used between two ticks: a late tick with little CPU
+        # spent was waiting (for a CPU on a loaded machine, or for the GIL), not working.
+        self.busy: dict[str, list[float]] = {}
         self.phase: str | None = None
         self._last = time.perf_counter()
+        self._last_cpu = time.thread_time()
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
@@ -75,16 +80,19 @@ class LagMeter(QObject):
     def begin(self, phase: str) -> None:
         self.phase = phase
         self.lags.setdefault(phase, [])
+        self.busy.setdefault(phase, [])
         self._last = time.perf_counter()
+        self._last_cpu = time.thread_time()
 
     def end(self) -> None:
         self.phase = None
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         if self.phase is not None:
             self.lags[self.phase].append(max(0.0, (now - self._last) * 1000 - TICK_MS))
-        self._last = now
+            self.busy[self.phase].append((cpu - self._last_cpu) * 1000)
+        self._last, self._last_cpu = now, cpu
 
 
 class GcPauses:
@@ -224,10 +232,11 @@ def percentile(values: list[float], share: float) -> float:
 
 def report(meter: LagMeter, timings: Timings) -> bool:
     print(f"\nevent-loop lag (a {TICK_MS} ms timer on the GUI thread; target < {TARGET_MS:.0f} ms)")
+    print("  busy max: the most CPU the GUI thread itself used between two ticks")
     ok = True
     for phase, lags in meter.lags.items():
         worst = max(lags, default=0.0)
-        ok = ok and worst < TARGET_MS
+        ok = ok and (worst < TARGET_MS or phase.startswith("idle"))
         waits = timings.by_phase.get(phase, [])
         took = (
             f"   action → rows p50 {statistics.median(waits):7.1f} ms  max {max(waits):7.1f} ms"
@@ -235,8 +244,10 @@ def report(meter: LagMeter, timings: Timings) -> bool:
             if waits
             else ""
         )
+        busy = max(meter.busy.get(phase, []), default=0.0)
         print(
             f"  {phase:<20} max {worst:6.1f} ms  p99 {percentile(lags, 0.99):5.1f} ms"
+            f"  busy max {busy:5.1f} ms"
             f"  ({len(lags):>5} ticks){took}"
         )
     return ok
@@ -247,11 +258,26 @@ def main() -> int:
     parser.add_argument("--scroll-seconds", type=float, default=30.0)
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
     parser.add_argument("--skip-payments", action="store_true")
+    parser.add_argument(
+        "--no-freeze", action="store_true", help="leave the startup objects to full collections"
+    )
     args = parser.parse_args()
-    return run(args.scroll_seconds, args.profile, payments=not args.skip_payments)
+    return run(
+        args.scroll_seconds,
+        args.profile,
+        payments=not args.skip_payments,
+        freeze=not args.no_freeze,
+    )
 
 
-def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
+def run(
+    scroll_seconds: float,
+    profile: bool,
+    *,
+    payments: bool = True,
+    freeze: bool = True,
+    idle_seconds: float = 10.0,
+) -> int:
     url = os.environ["EASYISP_DATABASE_URL"]
     probe = make_engine(url, application_name="easyisp-bench")
     with probe.connect() as conn:
@@ -273,6 +299,9 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
         identity = current_identity(session)
     tenant_id: uuid.UUID | None = identity.tenant_id
 
+    # As the console does (app.run_console) before its first window.
+    frozen = freeze_startup_objects() if freeze else 0
+    print(f"startup objects frozen: {frozen:,}; tracked after: {len(gc.get_objects()):,}")
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive until the end
     assert install_guard(engine, force=True)
     workers = WorkerPool()
@@ -288,6 +317,11 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
         profiler = cProfile.Profile() if profile else None
         if profiler is not None:
             profiler.enable()
+        # The machine's own noise: the same meter with nothing to do (a shared machine's other
+        # processes delay the GUI thread too; compare the phases with this floor).
+        meter.begin("idle (noise floor)")
+        idle(int(idle_seconds * 1000))
+        meter.end()
         customers = CustomersPage(sessions, workers, settings, tenant_id=tenant_id)
         customers.resize(1366, 768)
         load(customers, meter, timings, "customers")
@@ -316,6 +350,10 @@ def run(scroll_seconds: float, profile: bool, *, payments: bool = True) -> int:
         ok = report(meter, timings)
         workers.cancel_all()
         workers.wait(10_000)
+    print(f"objects tracked at the end: {len(gc.get_objects()):,}")
+    shown = [("customers", customers)] + ([("payments", page)] if payments else [])
+    for name, table in shown:
+        print(f"{name}: {table.model.held_rows:,} rows held of {table.model.rowCount():,}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         "longest GC pause per generation: "

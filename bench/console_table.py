@@ -36,6 +36,7 @@ from easyisp_core.repositories.customer_list import (
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from console_lag import run as run_lag
+from console_lists import measure as measure_lists
 
 WORDS = ["wanjiru", "kamau", "otieno", "0712 3", "user0001", "achieng o", "mwangi j"]
 
@@ -43,6 +44,10 @@ WORDS = ["wanjiru", "kamau", "otieno", "0712 3", "user0001", "achieng o", "mwang
 def main() -> int:
     parser = argparse.ArgumentParser(description="The console's customers table, measured.")
     parser.add_argument("--no-lag", action="store_true", help="database figures only")
+    parser.add_argument(
+        "--no-lists", action="store_true", help="customers only, no payments/sessions"
+    )
+    parser.add_argument("--lists-only", action="store_true", help="payments/sessions figures only")
     parser.add_argument("--scroll-seconds", type=float, default=30.0)
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread")
     args = parser.parse_args()
@@ -54,6 +59,10 @@ def main() -> int:
             text("SELECT tenant_id, count(*) FROM customers GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
         ).one()
     print(f"{engine.url.database}: tenant with {size:,} customers")
+    if args.lists_only:
+        measure_lists(sessions, tenant_id)
+        engine.dispose()
+        return 0
 
     def timed(query: CustomerListQuery) -> float:
         started = time.perf_counter()
@@ -81,6 +90,8 @@ def main() -> int:
         print(f"sort by {sort:<15} asc {asc:8.1f} ms   desc (= jump to last row) {desc:8.1f} ms")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.0f} MB")
+    if not args.no_lists:
+        measure_lists(sessions, tenant_id)
     engine.dispose()
     if args.no_lag:
         return 0

@@ -18,6 +18,7 @@ from easyisp_core.db.revision import check_schema
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.settings import Settings
 from easyisp_desktop.crash import install_crash_hook
+from easyisp_desktop.framework.gc_tuning import freeze_startup_objects
 from easyisp_desktop.framework.gui_thread_guard import assert_not_gui_thread, install_guard
 from easyisp_desktop.main_window import MainWindow, ProgressFn
 
@@ -103,6 +104,8 @@ def run_console(
 
     With EASYISP_DATABASE_URL set (an administrator's own URL) the console connects with it;
     otherwise each staff member logs in with their own database role."""
+    # Before any window or connection exists: only what the imports left alive is frozen.
+    freeze_startup_objects()
     existing = QApplication.instance()
     app = (
         existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from easyisp_core.db.profiles import EMBEDDED_PROFILE, TLS_MODES, ServerProfile
+from easyisp_desktop.framework.theme import Tone, set_tone
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,10 @@ class LoginDialog(QDialog):
 
         self.warning = QLabel()
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #8a5a00;")
+        set_tone(self.warning, Tone.WARNING)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        set_tone(self.error, Tone.ERROR, "font-weight: bold;")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hint = QLabel(hint)
         self.hint.setWordWrap(True)

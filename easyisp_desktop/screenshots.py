@@ -1,4 +1,5 @@
-"""Save PNGs of the console on demo data: `python -m easyisp_desktop.screenshots [OUT_DIR]`.
+"""Save PNGs of the console on demo data: `python -m easyisp_desktop.screenshots [OUT_DIR]
+[--dark]` (--dark: as with the OS in dark mode; docs/screenshots/dark/).
 
 It starts a private embedded database in a temporary folder (or uses EASYISP_DATABASE_URL's
 server for the data, still logging in as a demo staff member), loads the demo, logs in as the
@@ -38,17 +39,45 @@ def _settle(app: object, seconds: float = 0.3) -> None:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1] if len(argv) > 1 else "docs/screenshots")
+    dark = "--dark" in argv
+    paths = [a for a in argv[1:] if a != "--dark"]
+    out = Path(paths[0] if paths else "docs/screenshots/dark" if dark else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="easyisp-shots-") as tmp:
         Path(tmp).chmod(0o755)
         os.environ["EASYISP_DATA_DIR"] = tmp
-        return _capture(out, Path(tmp))
+        return _capture(out, Path(tmp), dark=dark)
 
 
-def _capture(out: Path, data_dir: Path) -> int:
+def _go_dark(app: object) -> None:
+    """What the OS switching to dark mode does: ask Qt for the dark scheme; where the platform
+    cannot (the offscreen one), use a dark palette like the OS's."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPalette
+
+    hints = app.styleHints()  # type: ignore[attr-defined]
+    hints.setColorScheme(Qt.ColorScheme.Dark)
+    if hints.colorScheme() != Qt.ColorScheme.Dark:
+        palette = QPalette(QColor("#2d2d2d"))
+        for role, colour in (
+            (QPalette.ColorRole.Base, "#1e1e1e"),
+            (QPalette.ColorRole.AlternateBase, "#262626"),
+            (QPalette.ColorRole.Text, "#f0f0f0"),
+            (QPalette.ColorRole.WindowText, "#f0f0f0"),
+            (QPalette.ColorRole.ButtonText, "#f0f0f0"),
+            (QPalette.ColorRole.Highlight, "#2f65ca"),
+            (QPalette.ColorRole.HighlightedText, "#ffffff"),
+            (QPalette.ColorRole.ToolTipBase, "#3a3a3a"),
+            (QPalette.ColorRole.ToolTipText, "#f0f0f0"),
+            (QPalette.ColorRole.PlaceholderText, "#a0a0a0"),
+        ):
+            palette.setColor(role, QColor(colour))
+        app.setPalette(palette)  # type: ignore[attr-defined]
+
+
+def _capture(out: Path, data_dir: Path, *, dark: bool = False) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -75,6 +104,8 @@ def _capture(out: Path, data_dir: Path) -> int:
             prepare_router_site(session, main.name, [r.name for r in main.routers])
         login = next(s for s in result.tenants[0].staff if s.role == "ADMIN")
         app = QApplication.instance() or QApplication([])
+        if dark:
+            _go_dark(app)
         ini = QSettings(str(data_dir / "console.ini"), QSettings.Format.IniFormat)
         flow = LoginFlow(
             settings,

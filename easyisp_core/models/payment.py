@@ -25,7 +25,22 @@ class Payment(TenantScoped, Timestamps, Base):
         ),
         CheckConstraint("status <> 'COMPLETED' OR paid_at IS NOT NULL", name="completed_has_time"),
         Index("ix_payments_tenant_id_status", "tenant_id", "status"),
-        Index("ix_payments_tenant_id_created_at", "tenant_id", "created_at"),
+        # Keyset paging of the console's payments list (0016): each sort, id as tiebreak.
+        Index("ix_payments_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        Index("ix_payments_tenant_id_amount_id", "tenant_id", "amount", "id"),
+        # Filter as you type (ILIKE '%…%' on each searched column).
+        Index(
+            "ix_payments_transaction_id_trgm",
+            "transaction_id",
+            postgresql_using="gin",
+            postgresql_ops={"transaction_id": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_payments_phone_trgm",
+            "phone",
+            postgresql_using="gin",
+            postgresql_ops={"phone": "gin_trgm_ops"},
+        ),
         Index("ix_payments_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_payments_tenant_id_phone", "tenant_id", "phone"),
     )

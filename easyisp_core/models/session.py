@@ -15,7 +15,42 @@ from easyisp_core.models.base import Base, TenantScoped
 class Session(TenantScoped, Base):
     __tablename__ = "sessions"
     __table_args__ = (
-        Index("ix_sessions_tenant_id_started_at", "tenant_id", "started_at"),
+        # Keyset paging of the console's sessions list (0016), all and open ("Online now").
+        Index("ix_sessions_tenant_id_started_at_id", "tenant_id", "started_at", "id"),
+        Index("ix_sessions_tenant_id_username_id", "tenant_id", "username", "id"),
+        Index(
+            "ix_sessions_open_tenant_id_started_at_id",
+            "tenant_id",
+            "started_at",
+            "id",
+            postgresql_where=text("stopped_at IS NULL"),
+        ),
+        Index(
+            "ix_sessions_open_tenant_id_username_id",
+            "tenant_id",
+            "username",
+            "id",
+            postgresql_where=text("stopped_at IS NULL"),
+        ),
+        # Filter as you type: username, MAC and the IP's host part, ILIKE '%…%'.
+        Index(
+            "ix_sessions_username_trgm",
+            "username",
+            postgresql_using="gin",
+            postgresql_ops={"username": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_sessions_calling_station_id_trgm",
+            "calling_station_id",
+            postgresql_using="gin",
+            postgresql_ops={"calling_station_id": "gin_trgm_ops"},
+        ),
+        Index(
+            "ix_sessions_framed_ip_host_trgm",
+            func.host(text("framed_ip")),
+            postgresql_using="gin",
+            postgresql_ops={"host": "gin_trgm_ops"},
+        ),
         Index("ix_sessions_customer_id_started_at", "customer_id", "started_at"),
         Index("ix_sessions_username", "username"),
         Index("ix_sessions_session_id", "session_id"),

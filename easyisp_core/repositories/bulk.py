@@ -130,7 +130,10 @@ class BulkWriter:
                     "WHERE i.indrelid = CAST(:t AS regclass) AND NOT i.indisunique "
                     "AND NOT EXISTS "
                     "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-                    "ORDER BY c.relname"
+                    # Creation order: a partition's copy of an index is named after its
+                    # columns, numbered in creation order (sessions has a full and a partial
+                    # index on the same columns), so rebuilding in this order keeps the names.
+                    "ORDER BY i.indexrelid"
                 ),
                 {"t": table},
             ).all()

@@ -37,7 +37,14 @@ def first_list_page(
 
 
 def next_list_page(
-    session: Session, listing: str, query: ListQuery, after: Any, limit: int = 100
+    session: Session,
+    listing: str,
+    query: ListQuery,
+    after: Any,
+    limit: int = 100,
+    *,
+    dense: bool = False,
 ) -> list[Any]:
-    """The page after `after` (the last row of the previous page)."""
-    return LISTINGS[listing].next_page(session, query, after, limit)
+    """The page after `after` (the last row of the previous page); `dense` as the first
+    page said (ListPage.dense)."""
+    return LISTINGS[listing].next_page(session, query, after, limit, dense=dense)

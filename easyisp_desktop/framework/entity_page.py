@@ -78,13 +78,14 @@ class KeysetSource:
     def first(self, query: TableQuery, limit: int, canceller: QueryCanceller) -> Page:
         with session_scope(self.sessions) as session, canceller.attached(session):
             page = first_list_page(session, self.listing, self._query(query), limit)
-        return Page(page.rows, page.count)
+        return Page(page.rows, page.count, page.dense)
 
     def after(
         self, query: TableQuery, last: Any, limit: int, token: Any, canceller: QueryCanceller
     ) -> Sequence[Any]:
+        query_ = self._query(query)
         with session_scope(self.sessions) as session, canceller.attached(session):
-            return next_list_page(session, self.listing, self._query(query), last, limit)
+            return next_list_page(session, self.listing, query_, last, limit, dense=bool(token))
 
 
 @dataclass

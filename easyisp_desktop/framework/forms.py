@@ -42,10 +42,10 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import Conflict, EasyIspError, ValidationFailed
 from easyisp_core.repositories.integrity import conflict_field_errors, describe_db_error
 from easyisp_desktop.framework.errors import describe_error
+from easyisp_desktop.framework.theme import Tone, set_tone
 from easyisp_desktop.framework.worker import WorkerPool
 
 Values = dict[str, Any]
-ERROR_STYLE = "color: #B00020;"
 
 
 class Kind(enum.Enum):
@@ -162,7 +162,7 @@ class FieldEditor:
         self.field = field
         self.widget = self._build()
         self.error_label = QLabel("")
-        self.error_label.setStyleSheet(ERROR_STYLE)
+        set_tone(self.error_label, Tone.ERROR)
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
         self.container = QWidget()
@@ -370,7 +370,7 @@ class FormDialog(QDialog):
 
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_tone(self.message, Tone.ERROR)
         self.message.setVisible(False)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 

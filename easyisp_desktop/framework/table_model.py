@@ -4,14 +4,16 @@ Every read runs in a Worker; the model only shows what comes back. A new sort or
 starts a new "generation": the running query is cancelled (in the worker and on the server)
 and whatever it still delivers is ignored. The rows on screen stay until the new first page
 replaces them, so typing never flashes an empty table.
+
+Rows held are capped (`max_rows`): scrolling far down keeps the row count growing, but the
+pages far from what is shown are dropped, keeping only the row before each page (its keyset
+anchor). A dropped page that comes back into view is read again from its anchor.
 """
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
@@ -26,6 +28,7 @@ from PySide6.QtCore import (
 
 from easyisp_core.repositories.customer_list import RowCount
 from easyisp_core.repositories.query_cancel import QueryCanceller
+from easyisp_desktop.framework.cancellable import CancellableWork
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.worker import Worker, WorkerPool
 
@@ -107,14 +110,14 @@ class ListSource(Protocol):
 
 
 @dataclass
-class _Running:
-    worker: Worker
-    canceller: QueryCanceller = field(default_factory=QueryCanceller)
+class _Slot:
+    """One page of rows: held, or dropped and read again from `anchor` when shown."""
 
-    def cancel(self) -> None:
-        self.worker.cancel()
-        # Reaching the server is network I/O: never on the GUI thread.
-        threading.Thread(target=self.canceller.cancel, daemon=True).start()
+    # The row just before this page (None: the first page); the keyset to read it again.
+    anchor: Any
+    rows: list[Any] | None
+    # Each row's formatted cells, filled in when first painted.
+    texts: list[tuple[str, ...] | None] | None
 
 
 class RecordTableModel(QAbstractTableModel):
@@ -137,6 +140,7 @@ class RecordTableModel(QAbstractTableModel):
         default_sort: str | None = None,
         page_size: int = 100,
         debounce_ms: int = 200,
+        max_rows: int = 10_000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -146,14 +150,29 @@ class RecordTableModel(QAbstractTableModel):
         self.page_size = page_size
         first_sortable = next(c.sort_key for c in self.columns if c.sort_key is not None)
         self._query = TableQuery(sort=default_sort or first_sortable)
-        self._rows: list[Any] = []
-        # Each row's formatted cells, filled in when first painted.
-        self._formatted: list[tuple[str, ...] | None] = []
+        # At least the pages a screen shows plus one either side stay held.
+        self.max_pages = max(3, max_rows // page_size)
+        self._slots: list[_Slot] = []
+        self._held: set[int] = set()
+        self._row_count = 0
+        # The last row read in order: where the next page starts.
+        self._tail: Any = None
+        # The page painted last (data() was asked about it); far pages are dropped first.
+        self._focus = 0
+        # Dropped pages that were painted, waiting to be read again; one read at a time.
+        self._wanted: set[int] = set()
+        self._rereading: CancellableWork | None = None
+        # Changes with every new first page: a re-read of an older query is ignored.
+        self._epoch = 0
+        self._reread_timer = QTimer(self)
+        self._reread_timer.setSingleShot(True)
+        self._reread_timer.setInterval(0)
+        self._reread_timer.timeout.connect(self._reread_next)
         self._count: RowCount | None = None
         self._token: Any = None
         self._has_more = False
         self._generation = 0
-        self._running: _Running | None = None
+        self._running: CancellableWork | None = None
         self._started = False
         self._interrupted = False
         self._pending_text = ""
@@ -178,10 +197,27 @@ class RecordTableModel(QAbstractTableModel):
 
     @property
     def rows(self) -> Sequence[Any]:
-        return tuple(self._rows)
+        """Every row in order; None for one whose page is dropped (not held now)."""
+        shown: list[Any] = []
+        for number, slot in enumerate(self._slots):
+            size = min(self.page_size, self._row_count - number * self.page_size)
+            rows = (slot.rows or [])[:size]
+            shown.extend(rows)
+            shown.extend([None] * (size - len(rows)))
+        return tuple(shown)
+
+    @property
+    def held_rows(self) -> int:
+        return sum(len(self._slots[i].rows or ()) for i in self._held)
 
     def row_object(self, row: int) -> Any:
-        return self._rows[row]
+        """The row's object, or None when its page is dropped (it is read again if shown)."""
+        if not 0 <= row < self._row_count:
+            raise IndexError(row)
+        slot = self._slots[row // self.page_size]
+        rows = slot.rows
+        offset = row % self.page_size
+        return None if rows is None or offset >= len(rows) else rows[offset]
 
     def column_index(self, key: str) -> int:
         return next(i for i, c in enumerate(self.columns) if c.key == key)
@@ -189,7 +225,7 @@ class RecordTableModel(QAbstractTableModel):
     # Qt model interface ----------------------------------------------------------------
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._row_count
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.columns)
@@ -199,14 +235,23 @@ class RecordTableModel(QAbstractTableModel):
         if role not in _ANSWERED or not index.isValid():
             return None
         number = index.row()
-        if number >= len(self._rows):
+        if number >= self._row_count:
             return None
-        if role == _DISPLAY:
-            return self._texts(number)[index.column()]
-        column = self.columns[index.column()]
         if role == _ALIGNMENT:
-            return column.alignment
-        row = self._rows[number]
+            return self.columns[index.column()].alignment
+        page, offset = divmod(number, self.page_size)
+        self._focus = page
+        slot = self._slots[page]
+        rows, formatted = slot.rows, slot.texts
+        if rows is None or formatted is None:
+            self._want(page)
+            return None
+        if offset >= len(rows):
+            return None  # a page read again came back shorter (rows deleted meanwhile)
+        if role == _DISPLAY:
+            return self._texts(rows, formatted, offset)[index.column()]
+        column = self.columns[index.column()]
+        row = rows[offset]
         if role == _OBJECT:
             return row
         if role == _FOREGROUND:
@@ -215,13 +260,15 @@ class RecordTableModel(QAbstractTableModel):
             return None if column.tooltip is None else (column.tooltip(column.value(row)) or None)
         return column.value(row)
 
-    def _texts(self, number: int) -> tuple[str, ...]:
+    def _texts(
+        self, rows: list[Any], formatted: list[tuple[str, ...] | None], offset: int
+    ) -> tuple[str, ...]:
         """A row's formatted cells, formatted once (a repaint asks for them again and again)."""
-        texts = self._formatted[number]
+        texts = formatted[offset]
         if texts is None:
-            row = self._rows[number]
+            row = rows[offset]
             texts = tuple(c.formatter(c.value(row)) for c in self.columns)
-            self._formatted[number] = texts
+            formatted[offset] = texts
         return texts
 
     def headerData(  # noqa: N802
@@ -246,7 +293,7 @@ class RecordTableModel(QAbstractTableModel):
     def fetchMore(self, parent: AnyIndex) -> None:  # noqa: N802
         if not self.canFetchMore(parent):
             return
-        query, last, token = self._query, self._rows[-1], self._token
+        query, last, token = self._query, self._tail, self._token
         limit = self.page_size
         source = self.source
         self._start(
@@ -297,6 +344,7 @@ class RecordTableModel(QAbstractTableModel):
         """Stop the running read (at shutdown); the rows shown stay."""
         self._debounce.stop()
         self._cancel_running()
+        self._cancel_reread()
 
     def _apply_filter(self) -> None:
         if self._pending_text == self._query.text and not self._interrupted:
@@ -319,7 +367,7 @@ class RecordTableModel(QAbstractTableModel):
         worker = Worker(read, canceller)
         worker.signals.result.connect(lambda result: self._accept(generation, on_result, result))
         worker.signals.error.connect(lambda exc: self._on_error(generation, exc))
-        self._running = _Running(worker, canceller)
+        self._running = CancellableWork(worker, canceller)
         self.loading_changed.emit(True)
         self.workers.start(worker)
 
@@ -344,12 +392,18 @@ class RecordTableModel(QAbstractTableModel):
             handler(result)
 
     def _on_first(self, page: Page) -> None:
+        self._cancel_reread()
+        self._epoch += 1
+        rows = list(page.rows)
         self.beginResetModel()
-        self._rows = list(page.rows)
-        self._formatted = [None] * len(self._rows)
+        self._slots = [_Slot(None, rows, [None] * len(rows))] if rows else []
+        self._held = {0} if rows else set()
+        self._row_count = len(rows)
+        self._tail = rows[-1] if rows else None
+        self._focus = 0
         self._token = page.token
         self._count = page.count
-        self._has_more = len(self._rows) >= self.page_size
+        self._has_more = len(rows) >= self.page_size
         self.endResetModel()
         self.count_changed.emit(page.count)
         self.page_loaded.emit()
@@ -357,16 +411,95 @@ class RecordTableModel(QAbstractTableModel):
     def _on_more(self, rows: Sequence[Any]) -> None:
         self._has_more = len(rows) >= self.page_size
         if rows:
-            first = len(self._rows)
+            first, anchor = self._row_count, self._tail
+            # Set before the signals: a view (or the model tester) may fetch more from them.
+            self._tail = rows[-1]
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self._rows.extend(rows)
-            self._formatted.extend([None] * len(rows))
+            self._slots.append(_Slot(anchor, list(rows), [None] * len(rows)))
+            self._held.add(len(self._slots) - 1)
+            self._row_count += len(rows)
             self.endInsertRows()
-            # The rows a table keeps are long-lived. Left to the cyclic collector, every full
-            # collection walks all of them on the GUI thread: 175 ms at 100,000 customers.
-            # Frozen, they are skipped (plain rows are still freed by reference counting).
-            gc.freeze()
+            # Scrolling down: what is shown is the page just read, not the one painted last.
+            self._focus = len(self._slots) - 1
+            self._drop_far_pages()
         self.page_loaded.emit()
+
+    # Holding a window of pages -----------------------------------------------------------
+
+    def _drop_far_pages(self) -> None:
+        """Drop the pages farthest from the one shown until at most max_pages are held.
+
+        A dropped page keeps its anchor (one row), so it can be read again in order; its
+        rows and formatted cells go (freed by reference counting, no collector pass)."""
+        if len(self._held) <= self.max_pages:
+            return
+        focus = self._focus
+        farthest = sorted(self._held, key=lambda page: abs(page - focus), reverse=True)
+        for page in farthest[: len(self._held) - self.max_pages]:
+            slot = self._slots[page]
+            slot.rows = None
+            slot.texts = None
+            self._held.discard(page)
+
+    def _want(self, page: int) -> None:
+        """A dropped page is being painted: read it again soon (not from inside paint)."""
+        self._wanted.add(page)
+        if self._rereading is None and not self._reread_timer.isActive():
+            self._reread_timer.start()
+
+    def _reread_next(self) -> None:
+        if self._rereading is not None:
+            return
+        focus = self._focus
+        # Pages scrolled past meanwhile are not read (they are asked for again if shown).
+        wanted = [
+            page
+            for page in self._wanted
+            if abs(page - focus) <= 2 and page < len(self._slots) and self._slots[page].rows is None
+        ]
+        self._wanted.clear()
+        if not wanted:
+            return
+        page = min(wanted, key=lambda p: abs(p - focus))
+        self._wanted.update(p for p in wanted if p != page)
+        query, anchor, token = self._query, self._slots[page].anchor, self._token
+        limit, source, epoch = self.page_size, self.source, self._epoch
+        canceller = QueryCanceller()
+        worker = Worker(lambda c: source.after(query, anchor, limit, token, c), canceller)
+        worker.signals.result.connect(lambda rows: self._on_reread(epoch, page, rows))
+        worker.signals.error.connect(lambda exc: self._on_reread_error(epoch, exc))
+        self._rereading = CancellableWork(worker, canceller)
+        self.workers.start(worker)
+
+    def _on_reread(self, epoch: int, page: int, rows: Sequence[Any]) -> None:
+        if epoch != self._epoch:
+            return
+        self._rereading = None
+        slot = self._slots[page]
+        if slot.rows is None:
+            slot.rows = list(rows[: self.page_size])
+            slot.texts = [None] * len(slot.rows)
+            self._held.add(page)
+            first = page * self.page_size
+            last = min(first + self.page_size, self._row_count) - 1
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+            self._focus = page
+            self._drop_far_pages()
+        self._reread_next()
+
+    def _on_reread_error(self, epoch: int, exc: BaseException) -> None:
+        if epoch != self._epoch:
+            return
+        self._rereading = None
+        self._wanted.clear()
+        self.failed.emit(describe_error(exc))
+
+    def _cancel_reread(self) -> None:
+        self._reread_timer.stop()
+        self._wanted.clear()
+        if self._rereading is not None:
+            self._rereading.cancel()
+            self._rereading = None
 
     def _on_error(self, generation: int, exc: BaseException) -> None:
         if self._finish(generation):

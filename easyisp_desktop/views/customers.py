@@ -198,7 +198,9 @@ class CustomersPage(TablePage):
     def _open_index(self, index: QModelIndex) -> CustomerWorkspace | None:
         if not index.isValid():
             return None
-        row: CustomerRow = self.model.row_object(index.row())
+        row: CustomerRow | None = self.model.row_object(index.row())
+        if row is None:
+            return None  # its page was dropped (scrolled far away); shown again, it is read again
         return self.open_workspace(row.id)
 
     def open_workspace(self, customer_id: uuid.UUID) -> CustomerWorkspace:

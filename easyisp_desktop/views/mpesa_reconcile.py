@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import NotFound
+from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.schemas.mpesa_statement import StatementLine, parse_statement
 from easyisp_core.services.mpesa_credit import Credit
 from easyisp_core.services.mpesa_reconciliation import (
@@ -34,6 +35,7 @@ from easyisp_core.services.mpesa_reconciliation import (
     credit_missing,
     reconcile,
 )
+from easyisp_desktop.framework.cancellable import CancellableWork
 from easyisp_desktop.framework.entity_page import PageContext, ask
 from easyisp_desktop.framework.forms import failure_message
 from easyisp_desktop.framework.static_table_model import StaticTableModel
@@ -57,7 +59,11 @@ OURS_COLUMNS = (
 
 
 def _read_and_reconcile(
-    worker: Worker, context: PageContext, tenant_id: uuid.UUID, path: Path
+    worker: Worker,
+    context: PageContext,
+    tenant_id: uuid.UUID,
+    path: Path,
+    canceller: QueryCanceller,
 ) -> tuple[list[StatementLine], Reconciliation]:
     worker.report_progress(0, f"Reading {path.name}…")
     text = path.read_text(encoding="utf-8-sig")
@@ -66,7 +72,8 @@ def _read_and_reconcile(
     lines = parse_statement(text)
     worker.raise_if_cancelled()
     worker.report_progress(60, f"Comparing {len(lines)} receipts with our payments…")
-    with session_scope(context.sessions) as session:
+    # Attached: Cancel stops the comparison's queries on the server too.
+    with session_scope(context.sessions) as session, canceller.attached(session):
         result = reconcile(session, tenant_id, lines)
     worker.raise_if_cancelled()
     worker.report_progress(100, "Done")
@@ -90,6 +97,7 @@ class ReconcileDialog(QDialog):
         self.lines: list[StatementLine] = []
         self.outcome: Reconciliation | None = None
         self.worker: Worker | None = None
+        self._running: CancellableWork | None = None
         self.confirm: Callable[[str, str], bool] = lambda t, q: ask(self, t, q)
         self.picker: CustomerPicker | None = None
         self.setWindowTitle("Reconcile M-Pesa statement")
@@ -170,23 +178,27 @@ class ReconcileDialog(QDialog):
         self.cancel()
         self.path = path
         self.file_label.setText(f"Statement: {path.name}")
+        canceller = QueryCanceller()
         worker = Worker.controlled(
-            lambda w: _read_and_reconcile(w, self.context, self.tenant_id, path)
+            lambda w: _read_and_reconcile(w, self.context, self.tenant_id, path, canceller)
         )
-        worker.signals.progress.connect(self._on_progress)
+        worker.signals.progress.connect(lambda done, line: self._on_progress(worker, done, line))
         worker.signals.result.connect(self._on_reconciled)
         worker.signals.error.connect(self._on_failed)
         worker.signals.finished.connect(lambda: self._set_busy(False, worker))
         self.worker = worker
+        self._running = CancellableWork(worker, canceller)
         self._set_busy(True, worker)
         self.message.emit("Reading…")
         return self.context.workers.start(worker)
 
     def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        """Stop reading: the worker stops reporting and the running query stops on the server."""
+        if self.worker is not None and self._running is not None:
+            self._running.cancel()
             self._set_busy(False, self.worker)
             self.worker = None
+            self._running = None
             self.message.emit("Cancelled")
 
     def _set_busy(self, busy: bool, worker: Worker) -> None:
@@ -194,13 +206,16 @@ class ReconcileDialog(QDialog):
             return  # an older, cancelled run finishing late
         if not busy:
             self.worker = None
+            self._running = None
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self.choose_button.setEnabled(not busy)
         if busy:
             self.progress.setValue(0)
 
-    def _on_progress(self, done: int, text: str) -> None:
+    def _on_progress(self, worker: Worker, done: int, text: str) -> None:
+        if worker is not self.worker:
+            return  # a cancelled run's last words, queued before the cancel
         self.progress.setValue(done)
         self.status.setText(text)
 

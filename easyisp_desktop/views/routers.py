@@ -29,6 +29,7 @@ from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext, RowColumn
 from easyisp_desktop.framework.forms import FormDialog, Values, in_session, read_in_session
 from easyisp_desktop.framework.table_model import RIGHT, Column
+from easyisp_desktop.framework.theme import Tone, colour
 from easyisp_desktop.views import formatting as fmt
 from easyisp_desktop.views.router_dialogs import OnboardingScriptDialog, RouterCommandDialog
 
@@ -42,12 +43,13 @@ VPN_WRITE = "vpn.write"
 # figures at most one poll behind without a notification per router per poll.
 HEALTH_REFRESH_MS = 30_000
 
-STATUS_COLOURS = {"ONLINE": QColor("#1b7f3b"), "OFFLINE": QColor("#c62828"),
-                  "PENDING": QColor("#b26a00")}  # fmt: skip
+# Light or dark shades, whichever the palette in use needs (framework/theme.py).
+STATUS_TONES = {"ONLINE": Tone.GOOD, "OFFLINE": Tone.BAD, "PENDING": Tone.WARNING}
 
 
 def status_colour(status: str | None) -> QColor | None:
-    return STATUS_COLOURS.get(str(status)) if status is not None else None
+    tone = STATUS_TONES.get(str(status)) if status is not None else None
+    return None if tone is None else colour(tone)
 
 
 def memory(row: NasRow) -> str:
@@ -79,7 +81,7 @@ COLUMNS = (
         "health_error",
         "Problem",
         fmt.text,
-        foreground=lambda _error: STATUS_COLOURS["OFFLINE"],
+        foreground=lambda _error: colour(Tone.BAD),
         tooltip=fmt.text,
     ),
     Column("api_username", "API user", fmt.text, visible=False),
@@ -167,7 +169,8 @@ class RoutersPage(EntityPage):
         if wanted is None:
             return
         for index in range(self.model.rowCount()):
-            if self.model.row_object(index).id == wanted:
+            # (None: a page dropped from memory, only past 10,000 routers.)
+            if getattr(self.model.row_object(index), "id", None) == wanted:
                 self.select_row(index)
                 return
 

@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from easyisp_core.services.customer_workspace import CustomerProfile, PackageChoice
+from easyisp_desktop.framework.theme import Tone, set_tone
 from easyisp_desktop.workspace.formatting import kes
-
-ERROR_STYLE = "color: #b00020;"
 
 Field = QLineEdit | QComboBox | QPlainTextEdit
 
@@ -43,7 +42,7 @@ class FieldDialog(QDialog):
         self.form = QFormLayout()
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        set_tone(self.message, Tone.ERROR)
         self.message.hide()
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -57,7 +56,7 @@ class FieldDialog(QDialog):
 
     def add_field(self, key: str, label: str, widget: Field) -> Field:
         error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
+        set_tone(error, Tone.ERROR)
         error.setWordWrap(True)
         error.hide()
         box = QWidget()

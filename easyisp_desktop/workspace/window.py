@@ -38,6 +38,7 @@ from easyisp_core.services.customer_workspace import CustomerProfile, package_ch
 from easyisp_core.services.secrets import reveal_customer_password
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
+from easyisp_desktop.framework.theme import Tone, set_tone
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.workspace import dialogs, tabs
 from easyisp_desktop.workspace.formatting import kes, moment, time_left
@@ -45,7 +46,6 @@ from easyisp_desktop.workspace.history_model import HistoryModel
 from easyisp_desktop.workspace.loading import WorkspaceData, load_workspace
 from easyisp_desktop.workspace.site_key import default_secret_box
 
-ERROR_STYLE = "color: #b00020;"
 # Several notifications in a burst (a payment and its ledger row) cause one re-read.
 LIVE_DEBOUNCE_MS = 150
 
@@ -282,7 +282,7 @@ class CustomerWorkspace(QWidget):
         return None if self.data is None else self.data.profile
 
     def show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_tone(self.message, Tone.ERROR if error else None)
         self.message.setText(text)
         self.message.setVisible(bool(text))
 

@@ -416,3 +416,28 @@ def test_staff_edit_a_row_through_the_orm_and_the_trigger_stamps_updated_at(
             assert package.name == "Renamed by staff"
     finally:
         engine.dispose()
+
+
+def test_the_list_search_functions_name_only_rows_the_caller_may_read(site: SecuritySite) -> None:
+    """easyisp_payments_matching / easyisp_sessions_matching (0016) run with the owner's
+    rights, so that the trigram indexes serve staff logins (under row-level security ILIKE
+    cannot use them). They must never name a row the caller's own SELECT would not show."""
+    searches = {
+        "payments": ("SELECT id FROM payments", "SELECT * FROM easyisp_payments_matching(%s)"),
+        "sessions": ("SELECT id FROM sessions", "SELECT id FROM easyisp_sessions_matching(%s)"),
+    }
+    found_by_admin: dict[str, set[Any]] = {}
+    for role in site.logins:
+        with site.connect(role, autocommit=True) as conn:
+            for table, (visible_sql, search_sql) in searches.items():
+                try:
+                    visible = {row[0] for row in conn.execute(visible_sql)}
+                except psycopg.errors.InsufficientPrivilege:
+                    visible = set()
+                found = {row[0] for row in conn.execute(search_sql, ("%a%",))}
+                assert found <= visible, f"{role} finds {table} it may not read"
+                if role == "ADMIN":
+                    found_by_admin[table] = found
+    # They do find what staff may read (tenant A's seeded payment and session).
+    assert site.a.ids["payment"] in found_by_admin["payments"]
+    assert found_by_admin["sessions"]

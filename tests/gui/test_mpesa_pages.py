@@ -350,3 +350,48 @@ def test_the_database_refuses_closing_a_review_without_payments_create_or_twice(
         session_scope(staff) as session,
     ):
         close_review(session, callback, "again")
+
+
+def test_cancelling_the_reconciliation_cancels_its_query_on_the_server(
+    qtbot: QtBot, site: Site, open_page: OpenPage, money: dict[str, Any]
+) -> None:
+    """Cancel used to abandon the worker only: its query went on running on the server
+    (here: waiting for a lock the test holds on payments) until it finished by itself."""
+    page = open_page(SuspensePage, "ADMIN")
+    dialog = page.reconcile()
+    assert dialog is not None
+    login = site.logins["ADMIN"]
+    with site.engine_admin().connect() as holder:
+        holder.execute(text("LOCK TABLE payments IN ACCESS EXCLUSIVE MODE"))
+
+        def waiting() -> list[int]:
+            with site.engine_admin().connect() as watcher:
+                return list(
+                    watcher.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity WHERE usename = :u "
+                            "AND state = 'active' AND wait_event_type = 'Lock'"
+                        ),
+                        {"u": login},
+                    )
+                )
+
+        worker = dialog.load_file(STATEMENT)
+        qtbot.waitUntil(lambda: len(waiting()) == 1, timeout=WAIT_MS)
+        [pid] = waiting()
+        with qtbot.waitSignal(worker.signals.finished, timeout=WAIT_MS):
+            dialog.cancel()
+        assert dialog.status.text() == "Cancelled"
+
+        def state() -> str | None:
+            with site.engine_admin().connect() as watcher:
+                found: str | None = watcher.scalar(
+                    text("SELECT state FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+                )
+                return found
+
+        # Gone from the server while the lock is still held: cancelled, not finished.
+        qtbot.waitUntil(lambda: state() != "active", timeout=WAIT_MS)
+        assert waiting() == []
+        holder.rollback()
+    dialog.reject()

@@ -29,10 +29,11 @@ from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.services.service_commands import queue_command
 from easyisp_core.services.vpn import VpnSiteInfo, publish_site
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
+from easyisp_desktop.framework.theme import Tone, colour
 from easyisp_desktop.main_window import MainWindow
 from easyisp_desktop.views import router_dialogs
 from easyisp_desktop.views.router_dialogs import RouterCommandDialog
-from easyisp_desktop.views.routers import STATUS_COLOURS, RoutersPage
+from easyisp_desktop.views.routers import RoutersPage
 from tests.gui.pages_support import (
     QT_WARNINGS_FAIL,
     WAIT_MS,
@@ -142,9 +143,9 @@ def test_health_columns_and_model(
     assert "Problem" in headers
     row = router_row(page)
     assert cell(page, row, "status") == "Online"
-    colour = cell(page, row, "status", Qt.ItemDataRole.ForegroundRole)
-    assert isinstance(colour, QColor)
-    assert colour == STATUS_COLOURS["ONLINE"]
+    shade = cell(page, row, "status", Qt.ItemDataRole.ForegroundRole)
+    assert isinstance(shade, QColor)
+    assert shade == colour(Tone.GOOD)
     assert cell(page, row, "routeros_version") == "7.15.2 (stable)"
     assert cell(page, row, "board_name") == "hAP ac2"
     assert cell(page, row, "cpu_load") == "7%"
@@ -173,7 +174,7 @@ def test_a_router_going_offline_appears_on_the_open_page(
     row = router_row(page)
     assert cell(page, row, "health_error") == "unreachable: timed out"
     assert cell(page, row, "health_error", Qt.ItemDataRole.ToolTipRole) == "unreachable: timed out"
-    assert cell(page, row, "status", Qt.ItemDataRole.ForegroundRole) == STATUS_COLOURS["OFFLINE"]
+    assert cell(page, row, "status", Qt.ItemDataRole.ForegroundRole) == colour(Tone.BAD)
     # The operator's selection survives the refresh.
     qtbot.waitUntil(lambda: page.selected_row() is not None, timeout=WAIT_MS)
     assert required(page.selected_row()).name == ROUTER
