@@ -18,7 +18,7 @@ from easyisp_core.db.revision import check_schema
 from easyisp_core.repositories.tenants import TenantRepository
 from easyisp_core.settings import Settings
 from easyisp_desktop.crash import install_crash_hook
-from easyisp_desktop.framework.gc_tuning import freeze_startup_objects
+from easyisp_desktop.framework.gc_tuning import GuiThreadCollector, freeze_startup_objects
 from easyisp_desktop.framework.gui_thread_guard import assert_not_gui_thread, install_guard
 from easyisp_desktop.main_window import MainWindow, ProgressFn
 
@@ -114,6 +114,8 @@ def run_console(
     app.setApplicationName(PRODUCT)
     app.setApplicationVersion(__version__)
     crash_hook = install_crash_hook(settings.data_dir)
+    # Cycles holding Qt objects are collected on the GUI thread, never on a worker's.
+    collector = GuiThreadCollector(app)
 
     # Every database the workers opened, so it is closed even when the window went away
     # before the connection finished (its result signal is then never delivered).
@@ -152,4 +154,5 @@ def run_console(
         for database in opened:
             database.close()
         crash_hook.uninstall()
+        collector.stop()
     return code

@@ -42,6 +42,11 @@ ALTER TABLE sms_logs
   ADD COLUMN sending_since timestamptz,
   ADD COLUMN kind varchar(20),
   ADD COLUMN dedupe_key varchar(120);
+-- 0003 granted staff column lists; new columns need their own grants. Staff read the
+-- delivery-report token (its URL goes into the provider's dashboard) and the outbox state.
+GRANT SELECT (callback_token) ON sms_gateways TO easyisp_staff;
+GRANT SELECT (attempts, next_attempt_at, sending_since, kind, dedupe_key) ON sms_logs
+  TO easyisp_staff;
 CREATE INDEX ix_sms_logs_due ON sms_logs (next_attempt_at) WHERE status = 'QUEUED';
 CREATE INDEX ix_sms_logs_tenant_id_dedupe_key ON sms_logs (tenant_id, dedupe_key)
   WHERE dedupe_key IS NOT NULL;
