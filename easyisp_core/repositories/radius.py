@@ -247,8 +247,13 @@ class RadiusRepository:
             query = query.where(Customer.package_id == package_id)
         return [(row[-1], _subscriber(row[:-1])) for row in self.session.execute(query)]
 
-    def tenant_configs(self) -> dict[uuid.UUID, dict[str, Any]]:
-        rows = self.session.execute(select(Tenant.id, Tenant.config)).all()
+    def tenant_configs(
+        self, *, tenant_id: uuid.UUID | None = None
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        query = select(Tenant.id, Tenant.config)
+        if tenant_id is not None:
+            query = query.where(Tenant.id == tenant_id)
+        rows = self.session.execute(query).all()
         return {row[0]: dict(row[1] or {}) for row in rows}
 
     def usernames_with_open_sessions(
@@ -269,10 +274,11 @@ SUBSCRIBER_CHANNEL = "easyisp_subscribers"
 
 
 class SubscriberChangeFeed:
-    """A dedicated connection LISTENing on the channel migration 0007's triggers notify.
+    """A dedicated connection LISTENing on the channel migrations 0007 and 0017 notify.
 
     Payloads are {"table", "tenant", "id"} ({"table": "sessions", "tenant", "username"} for
-    a session opening); "id" null means "reload that tenant's table"."""
+    a session opening; "table": "tenants" when a tenant's config changed); "id" null means
+    "reload that tenant's table"."""
 
     def __init__(self, engine: Engine) -> None:
         raw = engine.raw_connection()

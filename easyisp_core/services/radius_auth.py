@@ -88,9 +88,12 @@ def tenant_policy(session: Session, tenant_id: uuid.UUID) -> TenantPolicy:
     return _policy(tenant_id, RadiusRepository(session).tenant_config(tenant_id) or {})
 
 
-def tenant_policies(session: Session) -> dict[uuid.UUID, TenantPolicy]:
-    """Every tenant's RADIUS policy (the fast path keeps them in memory)."""
-    configs = RadiusRepository(session).tenant_configs()
+def tenant_policies(
+    session: Session, *, tenant_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, TenantPolicy]:
+    """Every tenant's RADIUS policy, or only `tenant_id`'s (the fast path keeps them in
+    memory); a tenant that does not exist is absent."""
+    configs = RadiusRepository(session).tenant_configs(tenant_id=tenant_id)
     return {tenant: _policy(tenant, raw) for tenant, raw in configs.items()}
 
 
