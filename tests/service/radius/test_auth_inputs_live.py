@@ -91,7 +91,10 @@ def _fast(server: CachedServerThread) -> int:
 
 def _tenant_id(db: Callable[[], Any]) -> uuid.UUID:
     with db() as session:
-        return session.scalar(select(Customer.tenant_id).where(Customer.username == PPPOE_USER))
+        tenant: uuid.UUID = session.scalars(
+            select(Customer.tenant_id).where(Customer.username == PPPOE_USER)
+        ).one()
+        return tenant
 
 
 def test_a_customer_suspended_in_the_console_goes_to_the_expired_pool_at_once(
