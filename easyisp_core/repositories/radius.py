@@ -213,6 +213,28 @@ class RadiusRepository:
         )
         return int(count or 0)
 
+    def data_used(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        since: datetime,
+        customer_id: uuid.UUID | None = None,
+        username: str | None = None,
+    ) -> int:
+        """Octets (in + out, gigawords included) of the sessions started since `since`: a
+        subscriber's by customer id (a rename keeps its history), a voucher's by its code."""
+        used = func.coalesce(func.sum(RadiusSession.input_octets + RadiusSession.output_octets), 0)
+        query = select(used).where(
+            RadiusSession.tenant_id == tenant_id, RadiusSession.started_at >= since
+        )
+        if customer_id is not None:
+            query = query.where(RadiusSession.customer_id == customer_id)
+        else:
+            query = query.where(
+                RadiusSession.username == username, RadiusSession.customer_id.is_(None)
+            )
+        return int(self.session.scalar(query) or 0)
+
     def mark_voucher_used(
         self, voucher_id: uuid.UUID, *, used_at: datetime, expires_at: datetime, mac: str | None
     ) -> bool:
