@@ -212,24 +212,23 @@ def run_worker(
 
 
 async def _report_counters(counters: Counter[str], reports: Connection) -> None:
-    """Send a snapshot whenever the counters changed (at most every interval)."""
+    """Send a snapshot whenever the counters changed (at most every interval). The send
+    runs in a thread: a parent slow to read must never stall this process's event loop."""
     sent: dict[str, int] = {}
     while True:
         await asyncio.sleep(COUNTER_REPORT_INTERVAL)
-        sent = _send_report(counters, reports, sent)
+        snapshot = dict(counters)  # on the loop, the only thread that changes them
+        if snapshot != sent and await asyncio.to_thread(_send_report, snapshot, reports):
+            sent = snapshot
 
 
-def _send_report(
-    counters: Counter[str], reports: Connection, sent: dict[str, int]
-) -> dict[str, int]:
-    snapshot = dict(counters)
-    if snapshot != sent:
-        try:
-            reports.send(snapshot)
-        except OSError:  # the parent is gone; the worker is about to be stopped anyway
-            log.debug("could not report counters to the parent", exc_info=True)
-            return sent
-    return snapshot
+def _send_report(snapshot: dict[str, int], reports: Connection) -> bool:
+    try:
+        reports.send(snapshot)
+    except OSError:  # the parent is gone; this worker is about to be stopped anyway
+        log.debug("could not report counters to the parent", exc_info=True)
+        return False
+    return True
 
 
 async def _serve(
@@ -285,7 +284,8 @@ async def _serve(
         if reporter is not None and reports is not None:
             reporter.cancel()
             await asyncio.gather(reporter, return_exceptions=True)
-            _send_report(counters, reports, {})  # the last word: everything answered
+            # The last word: everything this worker answered.
+            await asyncio.to_thread(_send_report, dict(counters), reports)
             reports.close()
         await asyncio.to_thread(cache.stop)
         with contextlib.suppress(Exception):
