@@ -185,7 +185,8 @@ class AccessRequestHandler:
     ) -> AuthReply | None:
         """The decision from the in-memory subscribers, without the database; None when the
         cache cannot decide (not loaded, listener down, a voucher or unknown name, a MAC
-        login, or a user who may be at the session limit) and handle() must."""
+        login, a user who may be at the session limit, or a data-capped package) and
+        handle() must."""
         cache = self._cache
         if cache is None or creds.method is Method.MAC:
             return None

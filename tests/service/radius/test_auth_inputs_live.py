@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine
 from easyisp_core.models import Customer, Nas, Package, Tenant, Voucher
+from easyisp_core.models import Session as RadiusSession
 from easyisp_core.models.enums import CustomerStatus, VoucherStatus
 from easyisp_core.services.nas import NAS_SECRET as NAS_SECRET_PURPOSE
 from radius_service.simulator.nas import NasReply, NasSimulator
@@ -342,3 +343,48 @@ def test_a_hotspot_mac_binding_moved_in_the_console_moves_mac_login(
     assert not _reply(old, HOTSPOT_MAC, "", method="mac").accepted
     new = _nas(cached, calling_station_id="02:00:00:00:00:07")
     assert _reply(new, "02:00:00:00:00:07", "", method="mac").accepted
+
+
+def test_a_data_capped_plan_is_decided_with_this_periods_traffic(
+    cached: CachedServerThread, db: Callable[[], Any]
+) -> None:
+    """What is left of a cap changes with every accounting record, so a capped plan always
+    leaves the fast path: the next login after a session's traffic is stored sees it."""
+    gib = 1024**3
+
+    def cap() -> None:
+        with db() as session:
+            session.execute(
+                update(Package).where(Package.name == "Home 5M").values(data_cap_bytes=10 * gib)
+            )
+
+    _committed(cached, cap)
+    nas = _nas(cached)
+    fast = _fast(cached)
+    whole = _reply(nas, PPPOE_USER, PPPOE_PASSWORD)
+    assert (whole.first("Mikrotik-Total-Limit-Gigawords"), whole.first("Mikrotik-Total-Limit")) == (
+        2,
+        2 * gib,
+    )
+    with db() as session:
+        customer = session.execute(
+            select(Customer.id, Customer.tenant_id).where(Customer.username == PPPOE_USER)
+        ).one()
+        session.add(
+            RadiusSession(
+                tenant_id=customer.tenant_id,
+                customer_id=customer.id,
+                username=PPPOE_USER,
+                session_id="capped-1",
+                started_at=datetime.now(UTC) - timedelta(hours=1),
+                stopped_at=datetime.now(UTC),
+                input_octets=gib,
+                output_octets=2 * gib,
+            )
+        )
+    left = _reply(nas, PPPOE_USER, PPPOE_PASSWORD)
+    assert (left.first("Mikrotik-Total-Limit-Gigawords"), left.first("Mikrotik-Total-Limit")) == (
+        1,
+        3 * gib,
+    )
+    assert _fast(cached) == fast  # both decided by the database
