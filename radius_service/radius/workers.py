@@ -42,6 +42,7 @@ STOP_TIMEOUT = 20.0
 CACHE_WARM_TIMEOUT = 120.0
 # How often a worker reports its counters when they changed (the heartbeat beats every 10 s).
 COUNTER_REPORT_INTERVAL = 0.5
+_READY_POLL = 0.05
 
 
 def worker_count(configured: int | None) -> int:
@@ -155,9 +156,8 @@ class AuthWorkerPool:
         sender.close()  # the child holds its own copy; ours would hide the child's exit
         self.processes[slot] = process
         self._reports[slot] = receiver
-        started = await asyncio.to_thread(ready.wait, START_TIMEOUT + CACHE_WARM_TIMEOUT)
-        if not started:
-            log.error("RADIUS auth worker %d (pid %s) did not start in time", slot, process.pid)
+        if not await _started(process, ready, START_TIMEOUT + CACHE_WARM_TIMEOUT):
+            log.error("RADIUS auth worker %d (pid %s) did not start", slot, process.pid)
 
     async def _supervise(self) -> None:
         while not self._stopping:
@@ -192,6 +192,18 @@ class AuthWorkerPool:
         # The workers' last reports, so totals() still counts everything they answered.
         for slot in range(self.count):
             self._retire(slot)
+
+
+async def _started(process: BaseProcess, ready: ProcessEvent, timeout: float) -> bool:
+    """Wait for the worker's "listening" signal on the event loop, not in a thread: a
+    thread blocked in ready.wait() outlived a stop during a (re)start, and asyncio.run()
+    then waited for it (up to 3 minutes). Gives up at once when the process is gone."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not ready.is_set():
+        if not process.is_alive() or asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(_READY_POLL)
+    return True
 
 
 def run_worker(
