@@ -155,7 +155,11 @@ class SiteService:
         workers = await self._start_auth_workers(database)
         identity = ServiceIdentity.of_this_process(self.instance)
         heartbeat = HeartbeatJob(
-            database.sessions, identity, self.counters, interval=self.heartbeat_interval
+            database.sessions,
+            identity,
+            self.counters,
+            interval=self.heartbeat_interval,
+            extra_counters=workers.totals if workers is not None else None,
         )
         health = RouterHealthJob(
             database.sessions,

@@ -213,6 +213,28 @@ class RadiusRepository:
         )
         return int(count or 0)
 
+    def data_used(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        since: datetime,
+        customer_id: uuid.UUID | None = None,
+        username: str | None = None,
+    ) -> int:
+        """Octets (in + out, gigawords included) of the sessions started since `since`: a
+        subscriber's by customer id (a rename keeps its history), a voucher's by its code."""
+        used = func.coalesce(func.sum(RadiusSession.input_octets + RadiusSession.output_octets), 0)
+        query = select(used).where(
+            RadiusSession.tenant_id == tenant_id, RadiusSession.started_at >= since
+        )
+        if customer_id is not None:
+            query = query.where(RadiusSession.customer_id == customer_id)
+        else:
+            query = query.where(
+                RadiusSession.username == username, RadiusSession.customer_id.is_(None)
+            )
+        return int(self.session.scalar(query) or 0)
+
     def mark_voucher_used(
         self, voucher_id: uuid.UUID, *, used_at: datetime, expires_at: datetime, mac: str | None
     ) -> bool:
@@ -247,8 +269,13 @@ class RadiusRepository:
             query = query.where(Customer.package_id == package_id)
         return [(row[-1], _subscriber(row[:-1])) for row in self.session.execute(query)]
 
-    def tenant_configs(self) -> dict[uuid.UUID, dict[str, Any]]:
-        rows = self.session.execute(select(Tenant.id, Tenant.config)).all()
+    def tenant_configs(
+        self, *, tenant_id: uuid.UUID | None = None
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        query = select(Tenant.id, Tenant.config)
+        if tenant_id is not None:
+            query = query.where(Tenant.id == tenant_id)
+        rows = self.session.execute(query).all()
         return {row[0]: dict(row[1] or {}) for row in rows}
 
     def usernames_with_open_sessions(
@@ -269,10 +296,11 @@ SUBSCRIBER_CHANNEL = "easyisp_subscribers"
 
 
 class SubscriberChangeFeed:
-    """A dedicated connection LISTENing on the channel migration 0007's triggers notify.
+    """A dedicated connection LISTENing on the channel migrations 0007 and 0017 notify.
 
     Payloads are {"table", "tenant", "id"} ({"table": "sessions", "tenant", "username"} for
-    a session opening); "id" null means "reload that tenant's table"."""
+    a session opening; "table": "tenants" when a tenant's config changed); "id" null means
+    "reload that tenant's table"."""
 
     def __init__(self, engine: Engine) -> None:
         raw = engine.raw_connection()

@@ -225,6 +225,12 @@ def reject_bad_password() -> Reject:
     return Reject(RejectReason.BAD_PASSWORD, "Wrong username or password.")
 
 
+def reject_mac_login() -> Reject:
+    """For the server when no subscriber is bound to the MAC a MAC login names: the hotspot
+    page then asks for a username and password (a MAC is not a secret worth hiding)."""
+    return _mac_login_refused()
+
+
 def classify_service(framed_protocol: int | None, service_type: int | None) -> ConnectionType:
     """PPPOE when the request is for a PPP link, else HOTSPOT: RouterOS sends
     Framed-Protocol = PPP and Service-Type = Framed-User for PPP only (protocols.md §3.3)."""

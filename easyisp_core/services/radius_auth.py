@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from easyisp_core.repositories.radius import (
 )
 from easyisp_core.rules.radius_auth import PackageView, SubscriberView, TenantPolicy, VoucherView
 from easyisp_core.rules.rate_limit import RateLimitSpec
+from easyisp_core.rules.validity import period_start
 from easyisp_core.schemas.tenant_config import ExpiredPolicy, TenantConfig
 from easyisp_core.services.nas import NAS_SECRET
 
@@ -100,9 +101,12 @@ def tenant_expired_settings(session: Session, tenant_id: uuid.UUID) -> ExpiredPo
     return config.expired
 
 
-def tenant_policies(session: Session) -> dict[uuid.UUID, TenantPolicy]:
-    """Every tenant's RADIUS policy (the fast path keeps them in memory)."""
-    configs = RadiusRepository(session).tenant_configs()
+def tenant_policies(
+    session: Session, *, tenant_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, TenantPolicy]:
+    """Every tenant's RADIUS policy, or only `tenant_id`'s (the fast path keeps them in
+    memory); a tenant that does not exist is absent."""
+    configs = RadiusRepository(session).tenant_configs(tenant_id=tenant_id)
     return {tenant: _policy(tenant, raw) for tenant, raw in configs.items()}
 
 
@@ -234,6 +238,32 @@ def open_sessions(
     return RadiusRepository(session).open_session_count(
         tenant_id, username, now=now, stale_after=stale_after
     )
+
+
+def with_data_used(
+    session: Session,
+    tenant_id: uuid.UUID,
+    account: SubscriberAccount | VoucherAccount,
+    policy: TenantPolicy,
+    now: datetime,
+) -> SubscriberAccount | VoucherAccount:
+    """The account with this period's traffic filled in when its package has a data cap
+    (the rules then send what is left as Mikrotik-Total-Limit, or refuse at 0); unchanged
+    otherwise. The period is the one of the subscription (or voucher) that contains now;
+    an unused voucher has used nothing."""
+    view = account.view
+    package = view.package
+    if package is None or package.data_cap_bytes is None or view.expires_at is None:
+        return account
+    since = period_start(
+        now, view.expires_at, package.validity_value, package.validity_unit, policy.timezone
+    )
+    repository = RadiusRepository(session)
+    if isinstance(account, SubscriberAccount):
+        used = repository.data_used(tenant_id, since=since, customer_id=account.customer_id)
+        return replace(account, view=replace(account.view, data_used_bytes=used))
+    used = repository.data_used(tenant_id, since=since, username=account.view.code)
+    return replace(account, view=replace(account.view, data_used_bytes=used))
 
 
 def redeem_voucher(

@@ -9,7 +9,7 @@
   unique.
 
 Revision ID: 20261125_0020
-Revises: 20261125_0016
+Revises: 20261125_0017
 Create Date: 2026-11-25 17:40:00
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261125_0020"
-down_revision: str | None = "20261125_0016"
+down_revision: str | None = "20261125_0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

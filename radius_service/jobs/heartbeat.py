@@ -1,7 +1,8 @@
 """The heartbeat: a row in service_heartbeats refreshed every few seconds.
 
 The console reads it to tell the operator whether the site service is running; the counters
-give a glance at what the service has been doing.
+give a glance at what the service has been doing: the whole service's, worker processes
+included (`extra_counters`, e.g. radius/workers.py's AuthWorkerPool.totals).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import socket
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -63,15 +65,21 @@ class HeartbeatJob:
         identity: ServiceIdentity,
         counters: Counter[str],
         interval: float = DEFAULT_INTERVAL,
+        *,
+        extra_counters: Callable[[], Mapping[str, int]] | None = None,
     ) -> None:
         self._sessions = sessions
         self.identity = identity
         self._counters = counters
+        self._extra = extra_counters
         self.interval = interval
 
     async def run_once(self) -> None:
         # Snapshot on the event loop: the counters are only ever touched from this thread.
         snapshot = dict(self._counters)
+        if self._extra is not None:
+            for name, value in self._extra().items():
+                snapshot[name] = snapshot.get(name, 0) + value
         await asyncio.to_thread(self._beat, snapshot)
         self._counters["heartbeats"] += 1
 

@@ -4,7 +4,8 @@ rules decide (rules.radius_auth.authorize), turned into Accept or Reject attribu
 `AccessRequestHandler.handle_from_cache` decides a normal login from the in-memory
 subscribers (radius/subscriber_cache.py) with no database round trip, on the event loop;
 when it cannot (cache not ready, a voucher, a MAC login, a user who may be at the session
-limit) `handle` does, synchronously and in one transaction, in a worker thread.
+limit, a data-capped package whose remaining bytes come from accounting) `handle` does,
+synchronously and in one transaction, in a worker thread.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from easyisp_core.rules.radius_auth import (
     classify_service,
     normalize_mac,
     reject_bad_password,
+    reject_mac_login,
     reject_unknown_user,
 )
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
@@ -46,6 +48,7 @@ from easyisp_core.services.radius_auth import (
     open_sessions,
     redeem_voucher,
     tenant_policy,
+    with_data_used,
 )
 from radius_service import auth_methods
 from radius_service.radius.codec import (
@@ -182,7 +185,8 @@ class AccessRequestHandler:
     ) -> AuthReply | None:
         """The decision from the in-memory subscribers, without the database; None when the
         cache cannot decide (not loaded, listener down, a voucher or unknown name, a MAC
-        login, or a user who may be at the session limit) and handle() must."""
+        login, a user who may be at the session limit, or a data-capped package) and
+        handle() must."""
         cache = self._cache
         if cache is None or creds.method is Method.MAC:
             return None
@@ -194,6 +198,9 @@ class AccessRequestHandler:
         account = answer.account
         if cache.may_be_online(tenant, account.view.username):
             return None  # the open-session count needs the database
+        package = account.view.package
+        if package is not None and package.data_cap_bytes is not None:
+            return None  # what is left of the cap comes from accounting, in the database
         verified = self._verify(creds, packet, client, self._passwords(account))
         if verified is False:
             return self._reply(reject_bad_password(), packet, client, creds)
@@ -222,7 +229,8 @@ class AccessRequestHandler:
             if account is None:
                 account = find_voucher(session, tenant, creds.username)
         if account is None:
-            return self._reply(reject_unknown_user(), packet, client, creds)
+            unknown = reject_mac_login() if creds.method is Method.MAC else reject_unknown_user()
+            return self._reply(unknown, packet, client, creds)
 
         mschap_result: auth_methods.MsChap2Result | None = None
         if creds.method is not Method.MAC:
@@ -269,6 +277,7 @@ class AccessRequestHandler:
         policy: TenantPolicy,
         now: datetime,
     ) -> Decision:
+        account = with_data_used(session, tenant_id, account, policy, now)
         view = account.view
         name = view.username if isinstance(view, SubscriberView) else view.code
         cache = self._cache

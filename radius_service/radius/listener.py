@@ -136,6 +136,7 @@ class RadiusAuthServer:
         self._unknown = UnknownSourceLog()
         self._refresher: asyncio.Task[None] | None = None
         self._refresh_soon = asyncio.Event()
+        self._refresh_notified = False  # a NOTIFY asked: refresh without the unknown-source gap
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifetime ------------------------------------------------------------------------
@@ -184,7 +185,11 @@ class RadiusAuthServer:
         """Re-read the routers soon (a NOTIFY said the nas table changed); any thread."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._refresh_soon.set)
+            loop.call_soon_threadsafe(self._notified_refresh)
+
+    def _notified_refresh(self) -> None:
+        self._refresh_notified = True
+        self._refresh_soon.set()
 
     async def refresh_clients(self) -> None:
         assert self._load_clients is not None
@@ -198,8 +203,12 @@ class RadiusAuthServer:
             # never more often than every UNKNOWN_REFRESH_GAP seconds, whatever floods us.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._refresh_soon.wait(), self._refresh_interval)
-            await asyncio.sleep(UNKNOWN_REFRESH_GAP if self._refresh_soon.is_set() else 0)
+            # A console change (NOTIFY, migration 0017: only the columns the table holds)
+            # applies at once, within the one second the console promises.
+            unknown = self._refresh_soon.is_set() and not self._refresh_notified
+            await asyncio.sleep(UNKNOWN_REFRESH_GAP if unknown else 0)
             self._refresh_soon.clear()
+            self._refresh_notified = False
             try:
                 await self.refresh_clients()
             except Exception:

@@ -1,10 +1,14 @@
 """The fast path's in-memory view of subscribers (with their packages) and tenant policies,
 so a normal Access-Request is decided without a database round trip.
 
-Loaded at start and kept current by LISTEN on `easyisp_subscribers` (migration 0007's
-triggers): LISTEN first, then the full load, so no change between the two is missed; each
-notification reloads the one customer, the customers of one package, or a whole tenant.
-A console change is visible in milliseconds (well within one second).
+Loaded at start and kept current by LISTEN on `easyisp_subscribers` (triggers of migrations
+0007 and 0017): LISTEN first, then the full load, so no change between the two is missed;
+each notification reloads the one customer, the customers of one package, a whole tenant,
+or one tenant's policy (tenants.config). A console change is visible in milliseconds (well
+within one second). Every input of the decision is covered: customers (password, status,
+expiry, package, MAC binding, static IP, connection type), packages, tenants' settings and
+open sessions come through here; routers through `on_nas_change` (the listener re-reads
+its client table); vouchers and MAC logins are always decided by the database.
 
 Safe fallback: while the listening connection is down (or before the first load finished)
 `healthy` is False and every lookup answers "ask the database"; on reconnect the cache
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +45,6 @@ from easyisp_core.services.radius_auth import (
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY = 1.0
-# Tenant configs have no trigger: re-read this often (and on every reconnect).
-POLICY_REFRESH_SECONDS = 5.0
 _WAIT = 0.5
 
 Key = tuple[uuid.UUID, str]  # (tenant, username)
@@ -158,15 +159,10 @@ class SubscriberCache:
             self._stop.wait(self._reconnect_delay)
 
     def _follow(self, feed: SubscriberChangeFeed) -> None:
-        policies_at = time.monotonic()
         while not self._stop.is_set():
             for change in feed.changes(_WAIT):
                 self._apply(change)
                 self.changes_applied += 1
-            if time.monotonic() - policies_at > POLICY_REFRESH_SECONDS:
-                with self._sessions() as session:
-                    self._policies = tenant_policies(session)
-                policies_at = time.monotonic()
 
     def _reload_all(self) -> None:
         with self._sessions() as session:
@@ -190,6 +186,10 @@ class SubscriberCache:
         if table == "sessions":
             self._session_opened(tenant, change.get("username"))
             return
+        if table == "tenants":
+            if tenant is not None:
+                self._tenant_changed(tenant)
+            return
         if tenant is None or table not in ("customers", "packages"):
             return  # vouchers are always read from the database
         row_id = _uuid(change.get("id"))
@@ -203,6 +203,18 @@ class SubscriberCache:
             else:
                 for _tenant, account in load_subscribers(session, package_id=row_id):
                     self._put(tenant, account)
+
+    def _tenant_changed(self, tenant: uuid.UUID) -> None:
+        """Its config changed (or it was created or deleted): re-read its policy only."""
+        with self._sessions() as session:
+            policy = tenant_policies(session, tenant_id=tenant).get(tenant)
+        with self._lock:  # a new dict, swapped whole: readers never see it half-built
+            policies = dict(self._policies)
+            if policy is None:
+                policies.pop(tenant, None)
+            else:
+                policies[tenant] = policy
+            self._policies = policies
 
     def _session_opened(self, tenant: uuid.UUID | None, username: Any) -> None:
         with self._lock:

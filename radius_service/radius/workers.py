@@ -3,6 +3,9 @@ the auth path uses every core; each has its own database pool and subscriber cac
 
 The parent (the site service) starts them, restarts one that dies, and on stop sends each
 SIGTERM, which lets decisions in progress answer before the worker exits.
+Each worker sends its request counters to the parent over a one-way pipe (a snapshot every
+COUNTER_REPORT_INTERVAL and a last one on exit); `AuthWorkerPool.totals()` sums them,
+keeping what a restarted worker's predecessor had counted, for the heartbeat row.
 Setting EASYISP_RADIUS_WORKERS (default: the CPU count; 1 = no worker processes, the auth
 listener runs inside the service as before).
 """
@@ -17,6 +20,7 @@ import os
 import signal
 import socket
 from collections import Counter
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
@@ -36,6 +40,9 @@ SUPERVISE_INTERVAL = 0.5
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 CACHE_WARM_TIMEOUT = 120.0
+# How often a worker reports its counters when they changed (the heartbeat beats every 10 s).
+COUNTER_REPORT_INTERVAL = 0.5
+_READY_POLL = 0.05
 
 
 def worker_count(configured: int | None) -> int:
@@ -75,6 +82,11 @@ class AuthWorkerPool:
         self.counters: Counter[str] = counters if counters is not None else Counter()
         self._context = multiprocessing.get_context("spawn")
         self.processes: list[BaseProcess | None] = [None] * count
+        # Per slot: the pipe its worker reports counters on, and the last report received.
+        self._reports: list[Connection | None] = [None] * count
+        self._latest: list[dict[str, int]] = [{} for _ in range(count)]
+        # What workers that died or were replaced had counted.
+        self._retired: Counter[str] = Counter()
         self._stopping = False
         self._supervisor: asyncio.Task[None] | None = None
 
@@ -84,23 +96,73 @@ class AuthWorkerPool:
         log.info("RADIUS auth: %d worker processes on %s:%d", self.count, *self.address)
         return self.address
 
+    def totals(self) -> Counter[str]:
+        """Every worker's request counters summed (this process's own are not included)."""
+        self._drain_all()
+        total = Counter(self._retired)
+        for latest in self._latest:
+            total.update(latest)
+        return total
+
+    def worker_counters(self) -> list[dict[str, int]]:
+        """The latest report of each slot's running worker (empty before its first)."""
+        self._drain_all()
+        return [dict(latest) for latest in self._latest]
+
+    def _drain(self, slot: int) -> None:
+        """Keep the newest counter report waiting on the slot's pipe (never blocks)."""
+        pipe = self._reports[slot]
+        if pipe is None:
+            return
+        try:
+            while pipe.poll():
+                report = pipe.recv()
+                if isinstance(report, dict):
+                    self._latest[slot] = report
+        except (EOFError, OSError):
+            pipe.close()  # the worker is gone and its last report was read
+            self._reports[slot] = None
+
+    def _drain_all(self) -> None:
+        for slot in range(self.count):
+            self._drain(slot)
+
+    def _retire(self, slot: int) -> None:
+        """The slot's worker is finished: bank its counters before a new one starts at 0."""
+        self._drain(slot)
+        self._retired.update(self._latest[slot])
+        self._latest[slot] = {}
+        pipe = self._reports[slot]
+        if pipe is not None:
+            pipe.close()
+            self._reports[slot] = None
+
     async def _spawn(self, slot: int) -> None:
         ready = self._context.Event()
+        receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=run_worker,
-            args=(self._settings.model_dump(mode="json"), self.address, self._site_key, ready),
+            args=(
+                self._settings.model_dump(mode="json"),
+                self.address,
+                self._site_key,
+                ready,
+                sender,
+            ),
             name=f"easyisp-radius-auth-{slot}",
             daemon=True,
         )
         process.start()
+        sender.close()  # the child holds its own copy; ours would hide the child's exit
         self.processes[slot] = process
-        started = await asyncio.to_thread(ready.wait, START_TIMEOUT + CACHE_WARM_TIMEOUT)
-        if not started:
-            log.error("RADIUS auth worker %d (pid %s) did not start in time", slot, process.pid)
+        self._reports[slot] = receiver
+        if not await _started(process, ready, START_TIMEOUT + CACHE_WARM_TIMEOUT):
+            log.error("RADIUS auth worker %d (pid %s) did not start", slot, process.pid)
 
     async def _supervise(self) -> None:
         while not self._stopping:
             await asyncio.sleep(SUPERVISE_INTERVAL)
+            self._drain_all()  # keeps the pipes from filling between heartbeats
             for slot, process in enumerate(self.processes):
                 if self._stopping or process is None or process.is_alive():
                     continue
@@ -111,6 +173,7 @@ class AuthWorkerPool:
                     process.exitcode,
                 )
                 self.counters["radius.auth.worker_restarts"] += 1
+                self._retire(slot)
                 await self._spawn(slot)
 
     async def stop(self) -> None:
@@ -126,21 +189,67 @@ class AuthWorkerPool:
             if process.is_alive():
                 process.kill()
                 await asyncio.to_thread(process.join, STOP_TIMEOUT)
+        # The workers' last reports, so totals() still counts everything they answered.
+        for slot in range(self.count):
+            self._retire(slot)
+
+
+async def _started(process: BaseProcess, ready: ProcessEvent, timeout: float) -> bool:
+    """Wait for the worker's "listening" signal on the event loop, not in a thread: a
+    thread blocked in ready.wait() outlived a stop during a (re)start, and asyncio.run()
+    then waited for it (up to 3 minutes). Gives up at once when the process is gone."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not ready.is_set():
+        if not process.is_alive() or asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(_READY_POLL)
+    return True
 
 
 def run_worker(
-    settings: dict[str, Any], address: Address, site_key: str, ready: ProcessEvent
+    settings: dict[str, Any],
+    address: Address,
+    site_key: str,
+    ready: ProcessEvent,
+    reports: Connection | None = None,
 ) -> None:
-    """A worker process's main: one auth listener (SO_REUSEPORT) until SIGTERM."""
+    """A worker process's main: one auth listener (SO_REUSEPORT) until SIGTERM; its
+    counters go to the parent on `reports`."""
     parsed = Settings(**settings)
     logging.basicConfig(
         level=parsed.log_level.upper(),
         format=f"%(asctime)s %(levelname)s [auth worker {os.getpid()}] %(name)s: %(message)s",
     )
-    asyncio.run(_serve(parsed, address, SecretBox.from_encoded(site_key), ready))
+    asyncio.run(_serve(parsed, address, SecretBox.from_encoded(site_key), ready, reports))
 
 
-async def _serve(settings: Settings, address: Address, box: SecretBox, ready: ProcessEvent) -> None:
+async def _report_counters(counters: Counter[str], reports: Connection) -> None:
+    """Send a snapshot whenever the counters changed (at most every interval). The send
+    runs in a thread: a parent slow to read must never stall this process's event loop."""
+    sent: dict[str, int] = {}
+    while True:
+        await asyncio.sleep(COUNTER_REPORT_INTERVAL)
+        snapshot = dict(counters)  # on the loop, the only thread that changes them
+        if snapshot != sent and await asyncio.to_thread(_send_report, snapshot, reports):
+            sent = snapshot
+
+
+def _send_report(snapshot: dict[str, int], reports: Connection) -> bool:
+    try:
+        reports.send(snapshot)
+    except OSError:  # the parent is gone; this worker is about to be stopped anyway
+        log.debug("could not report counters to the parent", exc_info=True)
+        return False
+    return True
+
+
+async def _serve(
+    settings: Settings,
+    address: Address,
+    box: SecretBox,
+    ready: ProcessEvent,
+    reports: Connection | None,
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -153,6 +262,7 @@ async def _serve(settings: Settings, address: Address, box: SecretBox, ready: Pr
         with database.sessions() as session:
             return load_nas_clients(session, box)
 
+    counters: Counter[str] = Counter()
     server: RadiusAuthServer | None = None
     cache = SubscriberCache(
         database.engine,
@@ -168,8 +278,14 @@ async def _serve(settings: Settings, address: Address, box: SecretBox, ready: Pr
         address,
         AccessRequestHandler(database.sessions, box, cache=cache),
         load_clients=load_clients,
+        counters=counters,
         reuse_port=True,
-        seen=SeenRouters(database.sessions),
+        seen=SeenRouters(database.sessions, counters=counters),
+    )
+    reporter = (
+        asyncio.create_task(_report_counters(counters, reports), name="counter-reports")
+        if reports is not None
+        else None
     )
     try:
         await server.start()
@@ -177,6 +293,12 @@ async def _serve(settings: Settings, address: Address, box: SecretBox, ready: Pr
         await stop.wait()
     finally:
         await server.stop()
+        if reporter is not None and reports is not None:
+            reporter.cancel()
+            await asyncio.gather(reporter, return_exceptions=True)
+            # The last word: everything this worker answered.
+            await asyncio.to_thread(_send_report, dict(counters), reports)
+            reports.close()
         await asyncio.to_thread(cache.stop)
         with contextlib.suppress(Exception):
             await asyncio.to_thread(database.close)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
@@ -94,3 +97,51 @@ def test_a_subscriber_as_freeradius_reads_it(session: Session, secret_box: Secre
         text("SELECT nasname, secret FROM freeradius.nas WHERE nasname = '10.9.8.7'")
     ).one()
     assert tuple(nas_row) == ("10.9.8.7", "nas-secret")
+
+
+def test_freeradius_as_its_own_role_refuses_lapsed_accounts_and_reads_accounting(
+    session: Session, secret_box: SecretBox
+) -> None:
+    """Read as `easyisp_freeradius` (the role FreeRADIUS logs in with): a suspended or
+    expired subscriber gets Auth-Type := Reject, radacct shows our sessions, and the
+    encrypted columns stay out of reach."""
+    tenant = make_tenant(session)
+    package = make_package(session, tenant, name="Home 5M")
+    future = datetime.now(UTC) + timedelta(days=5)
+    past = datetime.now(UTC) - timedelta(days=1)
+    accounts = {
+        "active": ("ACTIVE", future),
+        "suspended": ("SUSPENDED", future),
+        "lapsed": ("ACTIVE", past),
+    }
+    for username, (status, expires_at) in accounts.items():
+        customer = make_customer(
+            session, secret_box, tenant, username=username, package=package.name,
+            status=status, expires_at=expires_at, password="pass-1234",
+        )  # fmt: skip
+        session.execute(
+            text(
+                "INSERT INTO sessions (tenant_id, customer_id, username, session_id, "
+                "input_octets, output_octets, started_at) "
+                "VALUES (:t, :c, :u, :s, 1000, 5000, now())"
+            ),
+            {"t": tenant.id, "c": customer.id, "u": username, "s": f"81f0{len(username):04x}"},
+        )
+    session.execute(text("SET LOCAL ROLE easyisp_freeradius"))
+    rejected = {
+        row.username
+        for row in session.execute(
+            text("SELECT username FROM freeradius.radcheck WHERE attribute = 'Auth-Type'")
+        )
+        if row.username in accounts
+    }
+    assert rejected == {"suspended", "lapsed"}
+    acct = session.execute(
+        text(
+            "SELECT acctinputoctets, acctoutputoctets, acctstoptime FROM freeradius.radacct "
+            "WHERE username = 'active'"
+        )
+    ).one()
+    assert tuple(acct) == (1000, 5000, None)
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        session.execute(text("SELECT password_enc FROM customers LIMIT 1"))

@@ -4,7 +4,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from easyisp_core.models.enums import ValidityUnit
-from easyisp_core.rules.validity import add_validity, renewal_start, validity_seconds_estimate
+from easyisp_core.rules.validity import (
+    add_validity,
+    period_start,
+    renewal_start,
+    subtract_validity,
+    validity_seconds_estimate,
+)
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 START = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
@@ -72,3 +78,35 @@ def test_renewal_starts_now_when_already_expired_or_new() -> None:
 def test_seconds_estimate_for_sorting() -> None:
     assert validity_seconds_estimate(1, ValidityUnit.HOURS) == 3600
     assert validity_seconds_estimate(1, ValidityUnit.MONTHS) == 30 * 86400
+
+
+@pytest.mark.parametrize(
+    ("unit", "value"),
+    [
+        (ValidityUnit.MINUTES, 30),
+        (ValidityUnit.HOURS, 3),
+        (ValidityUnit.DAYS, 1),
+        (ValidityUnit.WEEKS, 2),
+        (ValidityUnit.MONTHS, 1),
+    ],
+)
+def test_subtracting_a_validity_undoes_adding_it(unit: ValidityUnit, value: int) -> None:
+    end = add_validity(START, value, unit, NAIROBI)
+    assert subtract_validity(end, value, unit, NAIROBI) == START
+
+
+def test_the_current_period_is_the_one_that_contains_now() -> None:
+    expires = datetime(2026, 3, 31, 9, 0, tzinfo=NAIROBI)
+    # Paid for two months ahead: now is in the first of them.
+    now = datetime(2026, 2, 10, tzinfo=NAIROBI)
+    assert period_start(now, expires, 1, ValidityUnit.MONTHS, NAIROBI) == datetime(
+        2026, 1, 31, 9, 0, tzinfo=NAIROBI
+    )
+    # In the last month: one month back, clamped to the short month's end.
+    now = datetime(2026, 3, 5, tzinfo=NAIROBI)
+    assert period_start(now, expires, 1, ValidityUnit.MONTHS, NAIROBI) == datetime(
+        2026, 2, 28, 9, 0, tzinfo=NAIROBI
+    )
+    # Already expired: the last period.
+    late = datetime(2026, 4, 2, tzinfo=NAIROBI)
+    assert period_start(late, expires, 1, ValidityUnit.DAYS, NAIROBI) == expires - timedelta(days=1)

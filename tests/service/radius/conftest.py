@@ -22,6 +22,7 @@ from easyisp_core.models.enums import CustomerStatus
 from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.listener import RadiusAuthServer
+from radius_service.radius.subscriber_cache import SubscriberCache
 from radius_service.simulator.nas import NasSimulator
 from tests.factories import make_customer, make_nas, make_package, make_tenant
 
@@ -151,6 +152,48 @@ class ServerThread:
         self._thread.join(timeout=10)
         self.loop.close()
         self.engine.dispose()
+
+
+CACHE_WAIT = 20.0
+
+
+class CachedServerThread(ServerThread):
+    """ServerThread whose handler has a subscriber cache."""
+
+    def __init__(self, url: str, box: SecretBox) -> None:
+        super().__init__(url, box)
+        self.cache = SubscriberCache(
+            self.engine,
+            self.sessions,
+            on_nas_change=lambda: self.server.request_client_refresh(),
+            reconnect_delay=3600,  # stays down once disconnected, for the fallback test
+        )
+        self.server = RadiusAuthServer(
+            ("127.0.0.1", 0),
+            AccessRequestHandler(self.sessions, box, cache=self.cache),
+            load_clients=self._load,
+            counters=self.counters,
+        )
+
+    def start(self) -> tuple[str, int]:
+        self.cache.start()
+        assert self.cache.loaded.wait(CACHE_WAIT)
+        return super().start()
+
+    def stop(self) -> None:
+        # The cache first: a notification it is still applying uses the engine that
+        # ServerThread.stop disposes (a connection returned to a disposed pool leaks).
+        self.cache.stop()
+        super().stop()
+
+
+@pytest.fixture
+def cached(fresh_db_url: str, secret_box: SecretBox) -> Iterator[CachedServerThread]:
+    seed(fresh_db_url, secret_box)
+    server = CachedServerThread(fresh_db_url, secret_box)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -3,12 +3,19 @@ simulator as the router."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine
+from easyisp_core.models import Nas
 from easyisp_core.services.nas import create_nas
+from radius_service import auth_methods
+from radius_service.radius.codec import ACCESS_REQUEST, encode_request
 from radius_service.simulator.nas import NasSimulator
 from tests.service.radius.conftest import (
     EXPIRED_PASSWORD,
@@ -145,3 +152,42 @@ def test_a_router_added_while_running_is_served_after_its_first_retransmission(
     assert reply is not None
     assert reply.accepted
     assert radius_server.counters["radius.auth.drop.unknown_client"] >= 1
+
+
+def test_proxy_state_without_message_authenticator_is_dropped_even_when_not_required(
+    seeded_url: tuple[str, Seeded], radius_server: ServerThread
+) -> None:
+    """Blast-RADIUS: a router that does not sign its requests (the per-NAS setting turned
+    off) is still answered, but never for a request carrying Proxy-State, the attack's
+    vehicle, unless it is signed."""
+    engine = make_engine(seeded_url[0], application_name="radius-test-blast")
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(update(Nas).values(require_message_authenticator=False))
+    finally:
+        engine.dispose()
+    asyncio.run_coroutine_threadsafe(
+        radius_server.server.refresh_clients(), radius_server.loop
+    ).result(timeout=10)
+    address = radius_server.server.address
+    assert address is not None
+    nas = NasSimulator(address, b"sim-secret-0123456789", timeout=0.5, message_authenticator=False)
+
+    def unsigned(extra: list[tuple[str, bytes]]) -> bytes | None:
+        authenticator = os.urandom(16)
+        hidden = auth_methods.hide_password(PPPOE_PASSWORD.encode(), nas.secret, authenticator)
+        attributes: list[tuple[str, str | int | bytes]] = [
+            ("User-Name", PPPOE_USER),
+            ("User-Password", hidden),
+            ("Framed-Protocol", 1),
+            *extra,
+        ]
+        raw = encode_request(
+            ACCESS_REQUEST, 5, authenticator, attributes, nas.secret, message_authenticator=False
+        )
+        return nas.send_raw(raw)
+
+    assert unsigned([]) is not None  # the setting is off: an unsigned request is answered
+    assert unsigned([("Proxy-State", b"\x01\x02")]) is None
+    counters = radius_server.counters
+    assert counters["radius.auth.drop.proxy_state_without_message_authenticator"] == 1

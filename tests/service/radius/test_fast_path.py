@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -19,16 +18,14 @@ from easyisp_core.models import Customer
 from easyisp_core.models import Session as RadiusSession
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from easyisp_core.settings import Settings
-from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.codec import ACCESS_ACCEPT, decode_reply, encode_request
-from radius_service.radius.listener import RadiusAuthServer
-from radius_service.radius.subscriber_cache import SubscriberCache
 from radius_service.radius.workers import AuthWorkerPool
 from radius_service.simulator.nas import NasReply, NasSimulator
 from tests.service.radius.conftest import (
     NAS_SECRET,
     PPPOE_PASSWORD,
     PPPOE_USER,
+    CachedServerThread,
     ServerThread,
     seed,
 )
@@ -44,43 +41,6 @@ def _until(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting: {what}")
         time.sleep(0.02)
-
-
-class CachedServerThread(ServerThread):
-    """ServerThread whose handler has a subscriber cache."""
-
-    def __init__(self, url: str, box: SecretBox) -> None:
-        super().__init__(url, box)
-        self.cache = SubscriberCache(
-            self.engine,
-            self.sessions,
-            on_nas_change=lambda: self.server.request_client_refresh(),
-            reconnect_delay=3600,  # stays down once disconnected, for the fallback test
-        )
-        self.server = RadiusAuthServer(
-            ("127.0.0.1", 0),
-            AccessRequestHandler(self.sessions, box, cache=self.cache),
-            load_clients=self._load,
-            counters=self.counters,
-        )
-
-    def start(self) -> tuple[str, int]:
-        self.cache.start()
-        assert self.cache.loaded.wait(WAIT)
-        return super().start()
-
-    def stop(self) -> None:
-        super().stop()
-        self.cache.stop()
-
-
-@pytest.fixture
-def cached(fresh_db_url: str, secret_box: SecretBox) -> Iterator[CachedServerThread]:
-    seed(fresh_db_url, secret_box)
-    server = CachedServerThread(fresh_db_url, secret_box)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _nas(server: ServerThread) -> NasSimulator:

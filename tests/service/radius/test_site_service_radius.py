@@ -4,6 +4,7 @@ heartbeat, stopped on shutdown; and the `easyisp service` / `easyisp simulate na
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -87,6 +88,26 @@ def test_a_busy_radius_port_does_not_stop_the_other_jobs(
     assert service.counters["radius.auth.bind_failed"] == 1
 
 
+def _children(pid: int) -> list[int]:
+    """The worker processes `pid` spawned (Linux /proc, where SO_REUSEPORT workers run); not
+    multiprocessing's resource tracker, which leaves on its own once the parent is gone."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid …": comm may hold spaces, so split after its ")".
+        if int(stat.rsplit(")", 1)[1].split()[1]) != pid:
+            continue
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+    return found
+
+
 def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -98,6 +119,9 @@ def test_easyisp_service_and_simulate_nas_commands(fresh_db_url: str, tmp_path: 
     seed(fresh_db_url, SecretBox.from_encoded(key))
     env = service_env(tmp_path / "data")
     env["EASYISP_SITE_KEY"] = key
+    # Two auth worker processes whatever this machine's CPU count: the heartbeat must count
+    # what they answer, and SIGTERM must take them down with the service.
+    env["EASYISP_RADIUS_WORKERS"] = "2"
     port = _free_udp_port()
     base = [sys.executable, "-m", "easyisp_cli.main", "--database-url", fresh_db_url]
     service = subprocess.Popen(
@@ -158,9 +182,24 @@ def test_easyisp_service_and_simulate_nas_commands(fresh_db_url: str, tmp_path: 
         )
         assert rejected.returncode == 1, rejected.stdout + rejected.stderr
         assert "Wrong username or password." in rejected.stdout
+
+        def counted() -> bool:
+            counters = heartbeat_rows(fresh_db_url)[0]["counters"]
+            return bool(
+                counters.get("radius.auth.accept") == 1 and counters.get("radius.auth.reject") == 1
+            )
+
+        while not counted():  # answered in the workers, shown in the service's row
+            assert time.monotonic() < deadline + 60, heartbeat_rows(fresh_db_url)
+            time.sleep(0.1)
+        workers = _children(service.pid)
+        assert len(workers) == 2
     finally:
         service.terminate()
-        _out, err = service.communicate(timeout=30)
+        _out, err = service.communicate(timeout=60)
     assert service.returncode == 0, err
+    assert "RADIUS auth: 2 worker processes on 127.0.0.1" in err
     assert "RADIUS auth listening on 127.0.0.1" in err
+    for pid in workers:  # a clean stop: no worker outlives the service
+        assert not Path(f"/proc/{pid}").exists(), f"worker {pid} still running"
     assert os.environ.get("EASYISP_SITE_KEY") != key  # the key stayed in the child only
