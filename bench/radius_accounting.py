@@ -32,7 +32,7 @@ from easyisp_core.db.engine import make_engine
 from radius_service.radius.accounting import DEFAULT_WRITERS
 from radius_service.radius.journal import Journal
 from radius_service.simulator.nas import NasSimulator
-from tests.pg import create_migrated_database, database_url, test_server
+from tests.pg import create_migrated_database, database_url, drop_database, test_server
 from tests.service.radius.conftest import NAS_SECRET, PPPOE_USER, seed
 from tests.service.radius.test_accounting import AcctServerThread
 
@@ -110,7 +110,8 @@ def main() -> int:
     box = SecretBox.from_encoded(new_site_key())
     total = args.concurrency * args.records
     with test_server() as admin, tempfile.TemporaryDirectory(prefix="easyisp-acct-") as tmp:
-        url = database_url(admin, create_migrated_database(admin, "bench_acct"))
+        name = create_migrated_database(admin, "bench_acct")
+        url = database_url(admin, name)
         seed(url, box)
         dead = make_engine("postgresql://postgres@127.0.0.1:1/nowhere", application_name="dead")
         dead_sessions = sessionmaker(dead)
@@ -151,6 +152,7 @@ def main() -> int:
         finally:
             server.stop()
             dead.dispose()
+            drop_database(admin, name)  # on a shared server (EASYISP_TEST_DATABASE_URL)
     return 0
 
 

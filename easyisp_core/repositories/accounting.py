@@ -11,6 +11,7 @@ from datetime import datetime
 import psycopg
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer
@@ -288,18 +289,27 @@ class BatchAccountingRepository(AccountingRepository):
         if not keys:
             self.lock_session_keys(lock_keys)
             return {}
-        driver = self.session.connection().connection.driver_connection
+        connection = self.session.connection()
+        driver = connection.connection.driver_connection
         if not isinstance(driver, psycopg.Connection):  # another driver: one trip each
             self.lock_session_keys(lock_keys)
             return self.latest_sessions(keys)
-        with driver.pipeline(), driver.cursor() as lock, driver.cursor() as read:
-            if lock_keys:
-                lock.execute(_PIPELINED_LOCK, {"keys": list(lock_keys)})
-            read.execute(
-                _PIPELINED_LATEST,
-                {"nas_ids": [k.nas_id for k in keys], "session_ids": [k.session_id for k in keys]},
-            )
-            rows = read.fetchall()
+        params = {"nas_ids": [k.nas_id for k in keys], "session_ids": [k.session_id for k in keys]}
+        try:
+            with driver.pipeline(), driver.cursor() as lock, driver.cursor() as read:
+                if lock_keys:
+                    lock.execute(_PIPELINED_LOCK, {"keys": list(lock_keys)})
+                read.execute(_PIPELINED_LATEST, params)
+                rows = read.fetchall()
+        except psycopg.Error as exc:
+            # Behind SQLAlchemy's back: raise what it would (OperationalError for a lost
+            # server, which the caller journals), and drop a broken connection from the pool.
+            lost = driver.closed or driver.broken
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                _PIPELINED_LATEST, params, exc, psycopg.Error, connection_invalidated=lost
+            ) from exc
         return {SessionKey(r[0], r[1]): SessionRow(r[2], r[3], r[4]) for r in rows}
 
     def latest_sessions(self, keys: Iterable[SessionKey]) -> dict[SessionKey, SessionRow]:

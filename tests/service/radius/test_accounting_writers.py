@@ -1,6 +1,7 @@
-"""Several accounting writers over real UDP into the real sessions table: each session's
-records are stored in the order they came even when a router sends them back to back, and an
-Accounting-On is a barrier (what came before it is closed by it, what came after is not)."""
+"""Accounting writers over real UDP into the real sessions table: with several, each
+session's records are stored in the order they came even when a router sends them back to
+back, and an Accounting-On is a barrier (what came before it is closed by it, what came after
+is not); a writer's connection that PostgreSQL dropped is replaced, not journaled around."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.crypto import SecretBox
+from easyisp_core.db.engine import make_engine
 from easyisp_core.services.accounting import AccountingRecord, StatusType
 from radius_service.radius.accounting import shard_of
+from radius_service.radius.journal import Journal
 from radius_service.simulator.nas import NasSimulator
 from tests.service.radius.conftest import NAS_SECRET, PPPOE_USER, Seeded
 from tests.service.radius.test_accounting import AcctServerThread, session_rows
@@ -118,3 +124,38 @@ def test_accounting_on_closes_what_came_before_it_and_nothing_that_came_after(
     assert all(rows[f"after-{n:02d}"]["stopped_at"] is None for n in range(10, 30))
     assert sharded.counters["radius.acct.nas_reset"] == 2
     assert sharded.counters["radius.acct.started"] == 60
+
+
+def test_a_connection_the_server_dropped_is_replaced_and_nothing_is_journaled(
+    seeded_url: tuple[str, Seeded], secret_box: SecretBox, tmp_path: Path
+) -> None:
+    """The writers' pool does not ping each checkout (a round trip per batch): a connection
+    PostgreSQL closed meanwhile fails on first use, and the batch is tried once more on a new
+    one instead of going to the journal."""
+    url = seeded_url[0]
+    engine = make_engine(url, application_name="acct-dropped", pool_size=1, pre_ping=False)
+    journal = Journal(tmp_path / "acct.journal")
+    server = AcctServerThread(
+        url, secret_box, journal=journal, sessions=sessionmaker(engine, expire_on_commit=False)
+    )
+    server.start()
+    try:
+        assert server.server.address is not None
+        nas = NasSimulator(server.server.address, NAS_SECRET.encode(), timeout=5.0)
+        assert nas.account("start", "dropped-1", PPPOE_USER)
+        with psycopg.connect(url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'acct-dropped'"
+            ).fetchone()
+        assert killed == (1,)
+        assert nas.account("interim", "dropped-1", PPPOE_USER, session_time=60, input_octets=10)
+    finally:
+        server.stop()
+        engine.dispose()
+    assert server.counters["radius.acct.updated"] == 1
+    assert server.counters["radius.acct.journaled"] == 0
+    assert server.counters["radius.acct.error"] == 0
+    assert not journal.pending
+    [row] = session_rows(url)
+    assert row["input_octets"] == 10
