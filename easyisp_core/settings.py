@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     acct_journal_max_mb: int = Field(default=512, gt=0)
     # Accounting writers committing at once, each with its own connection and a hash share
     # of the sessions (radius/accounting.py explains the default).
-    radius_acct_writers: int = Field(default=2, ge=1)
+    radius_acct_writers: int = Field(default=1, ge=1)
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -63,11 +63,11 @@ DEFAULT_ACCT_ADDR = ("0.0.0.0", DEFAULT_ACCT_PORT)  # noqa: S104 (routers reach 
 BATCH_WAIT_SECONDS = 0.002
 BATCH_SIZE = 512
 # Writers committing at once (each with its own connection). More overlap their round trips
-# (a batch waits on PostgreSQL while another is prepared) but split the load into smaller
-# batches, and a batch has a fixed cost (~2 ms of CPU). On the 2-core reference machine two
-# did best when it was busy (compare.py: 810 records/s against 456 with one) and one when it
-# was quiet (bench/radius/README.md). EASYISP_RADIUS_ACCT_WRITERS sets it.
-DEFAULT_WRITERS = 2
+# but split the load into smaller batches, and a batch has a fixed cost (~2 ms of CPU): on
+# the 2-core reference machine one writer did best (compare.py at c=16: 2,115 and 2,182
+# records/s against 1,448, 1,072 and 714 with two; bench/radius/README.md).
+# EASYISP_RADIUS_ACCT_WRITERS sets it for a machine with more cores.
+DEFAULT_WRITERS = 1
 MAX_QUEUED = 8192
 # For the writers' connections: the batch statements take arrays, so PostgreSQL's "auto"
 # plan cache re-plans the write (over every sessions partition) for each batch, which cost
