@@ -7,7 +7,8 @@ generator runs in its own process, so its threads do not share the server's GIL.
 
     .venv/bin/python bench/radius_accounting.py [--concurrency 64] [--records 40] [--profile]
 
-Runs against a fresh embedded PostgreSQL in a temporary directory.
+Runs against a fresh embedded PostgreSQL in a temporary directory, or the server named by
+EASYISP_TEST_DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from easyisp_core.crypto import SecretBox, new_site_key
 from easyisp_core.db.engine import make_engine
+from radius_service.radius.accounting import DEFAULT_WRITERS
 from radius_service.radius.journal import Journal
 from radius_service.simulator.nas import NasSimulator
-from tests.pg import create_migrated_database, database_url, test_server
+from tests.pg import create_migrated_database, database_url, drop_database, test_server
 from tests.service.radius.conftest import NAS_SECRET, PPPOE_USER, seed
 from tests.service.radius.test_accounting import AcctServerThread
 
@@ -73,37 +75,43 @@ def drive_elsewhere(
 
 
 def start_profiles(server: AcctServerThread) -> list[cProfile.Profile]:
-    """cProfile covers one thread: enable one in the event loop and one in the writer."""
-    loop_profile, writer_profile = cProfile.Profile(), cProfile.Profile()
-    server.loop.call_soon_threadsafe(loop_profile.enable)
-    server.server._writer.submit(writer_profile.enable).result()
-    return [loop_profile, writer_profile]
+    """cProfile covers one thread: enable one in the event loop and one in each writer."""
+    executors = [w.executor for w in server.server._writers]
+    profiles = [cProfile.Profile() for _ in range(len(executors) + 1)]
+    server.loop.call_soon_threadsafe(profiles[0].enable)
+    for executor, profile in zip(executors, profiles[1:], strict=True):
+        executor.submit(profile.enable).result()
+    return profiles
 
 
 def print_profiles(server: AcctServerThread, profiles: list[cProfile.Profile]) -> None:
     if not profiles:
         return
-    loop_profile, writer_profile = profiles
-    server.loop.call_soon_threadsafe(loop_profile.disable)
-    server.server._writer.submit(writer_profile.disable).result()
+    executors = [w.executor for w in server.server._writers]
+    server.loop.call_soon_threadsafe(profiles[0].disable)
+    for executor, profile in zip(executors, profiles[1:], strict=True):
+        executor.submit(profile.disable).result()
     time.sleep(0.1)
-    for name, profile in (("event loop", loop_profile), ("writer thread", writer_profile)):
-        print(f"--- {name} (tottime) ---")
-        pstats.Stats(profile).sort_stats("tottime").print_stats(18)
+    print("--- event loop (tottime) ---")
+    pstats.Stats(profiles[0]).sort_stats("tottime").print_stats(18)
+    print("--- writer threads, together (tottime) ---")
+    pstats.Stats(*profiles[1:]).sort_stats("tottime").print_stats(18)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--records", type=int, default=40, help="records per router and phase")
+    parser.add_argument("--writers", type=int, default=DEFAULT_WRITERS, help="accounting writers")
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile the server's event loop and writer"
+        "--profile", action="store_true", help="cProfile the server's event loop and writers"
     )
     args = parser.parse_args()
     box = SecretBox.from_encoded(new_site_key())
     total = args.concurrency * args.records
     with test_server() as admin, tempfile.TemporaryDirectory(prefix="easyisp-acct-") as tmp:
-        url = database_url(admin, create_migrated_database(admin, "bench_acct"))
+        name = create_migrated_database(admin, "bench_acct")
+        url = database_url(admin, name)
         seed(url, box)
         dead = make_engine("postgresql://postgres@127.0.0.1:1/nowhere", application_name="dead")
         dead_sessions = sessionmaker(dead)
@@ -114,7 +122,9 @@ def main() -> int:
             return dead_sessions() if state["down"] else server.sessions()
 
         journal = Journal(Path(tmp) / "acct.journal")
-        server = AcctServerThread(url, box, journal=journal, sessions=sessions, replay_interval=0.1)
+        server = AcctServerThread(
+            url, box, journal=journal, sessions=sessions, replay_interval=0.1, writers=args.writers
+        )
         server.start()
         try:
             address = server.server.address
@@ -142,6 +152,7 @@ def main() -> int:
         finally:
             server.stop()
             dead.dispose()
+            drop_database(admin, name)  # on a shared server (EASYISP_TEST_DATABASE_URL)
     return 0
 
 

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Size limit of the accounting journal (records kept while PostgreSQL is unreachable);
     # when full the service stops acknowledging accounting rather than lose records.
     acct_journal_max_mb: int = Field(default=512, gt=0)
+    # Accounting writers committing at once, each with its own connection and a hash share
+    # of the sessions (radius/accounting.py explains the default).
+    radius_acct_writers: int = Field(default=1, ge=1)
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -15,8 +15,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Literal
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
 from easyisp_core.crypto import SecretBox, load_or_create_site_key
-from easyisp_core.db.engine import Database, open_database
+from easyisp_core.db.engine import Database, make_engine, open_database
 from easyisp_core.db.revision import check_schema
 from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
@@ -37,7 +40,11 @@ from radius_service.jobs.sms_reminders import SmsReminderJob
 from radius_service.jobs.sms_sender import SmsSenderJob
 from radius_service.jobs.stk_query import StkQueryJob
 from radius_service.mpesa.stk_flow import StkFlow
-from radius_service.radius.accounting import RadiusAccountingServer, acct_address
+from radius_service.radius.accounting import (
+    ACCOUNTING_SERVER_SETTINGS,
+    RadiusAccountingServer,
+    acct_address,
+)
 from radius_service.radius.auth import AccessRequestHandler
 from radius_service.radius.journal import Journal
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
@@ -98,6 +105,7 @@ class SiteService:
         # The running listener (its bound address is in .address), once started.
         self.radius_auth: RadiusAuthServer | None = None
         self.radius_acct: RadiusAccountingServer | None = None
+        self._acct_engine: Engine | None = None
         # What the service has done so far; sent with every heartbeat.
         self.counters: Counter[str] = Counter()
         self.started = asyncio.Event()
@@ -208,6 +216,8 @@ class SiteService:
                 await control.stop()
             if accounting is not None:
                 await accounting.stop()
+            if self._acct_engine is not None:
+                await asyncio.to_thread(self._acct_engine.dispose)
             if radius is not None:
                 await radius.stop()
             if workers is not None:
@@ -315,9 +325,21 @@ class SiteService:
             with database.sessions() as session:
                 return load_nas_clients(session, box)
 
+        # Its own pool: a connection per writer kept open (no ping per checkout: a dropped
+        # one is retried once, radius/acct_store.py), not competing with the jobs for theirs.
+        writers = self.settings.radius_acct_writers
+        engine = make_engine(
+            database.url,
+            application_name="easyisp-radius-acct",
+            pool_size=writers,
+            pre_ping=False,
+            server_settings=ACCOUNTING_SERVER_SETTINGS,
+        )
+        self._acct_engine = engine
         server = RadiusAccountingServer(
             self.radius_acct_addr,
-            database.sessions,
+            sessionmaker(engine, expire_on_commit=False),
+            writers=writers,
             load_clients=load_clients,
             counters=self.counters,
             seen=SeenRouters(database.sessions, counters=self.counters),

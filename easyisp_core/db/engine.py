@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -44,13 +44,29 @@ class Database:
             self.embedded = None
 
 
-def make_engine(url: str | URL, *, application_name: str = "easyisp", pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    application_name: str = "easyisp",
+    pool_size: int = 5,
+    pre_ping: bool = True,
+    server_settings: Mapping[str, str] | None = None,
+) -> Engine:
+    """`pre_ping=False` saves a round trip per checkout; the caller then retries once on
+    an error whose `connection_invalidated` is set (a connection the server dropped).
+    `server_settings` are set when each connection starts (no round trip of their own)."""
     sa_url = to_sqlalchemy_url(url) if isinstance(url, str) else url
+    connect_args: dict[str, object] = {
+        "application_name": application_name,
+        "connect_timeout": 10,
+    }
+    if server_settings:
+        connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in server_settings.items())
     engine = create_engine(
         sa_url,
         pool_size=pool_size,
-        pool_pre_ping=True,
-        connect_args={"application_name": application_name, "connect_timeout": 10},
+        pool_pre_ping=pre_ping,
+        connect_args=connect_args,
     )
 
     @event.listens_for(engine, "connect")

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import psycopg
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer
@@ -265,8 +267,50 @@ _WRITE_ONLY_ADVANCES = text(_WRITE_SESSIONS.format(stop=""))
 _WRITE_WITH_STOPS = text(_WRITE_SESSIONS.format(stop=_STOP_COLUMNS))
 
 
+# The same two statements for psycopg's pipeline mode (lock_and_read_latest).
+_PIPELINED_LOCK = (
+    "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(k)"
+    " FROM unnest(%(keys)s::bigint[]) WITH ORDINALITY AS t(k, n) ORDER BY n) AS locked"
+)
+_PIPELINED_LATEST = _LATEST_SESSIONS.text.replace(
+    "CAST(:nas_ids AS uuid[])", "%(nas_ids)s::uuid[]"
+).replace("CAST(:session_ids AS text[])", "%(session_ids)s::text[]")
+
+
 class BatchAccountingRepository(AccountingRepository):
     """The same rules as AccountingRepository, one round trip per step for a whole batch."""
+
+    def lock_and_read_latest(
+        self, lock_keys: Sequence[int], keys: Sequence[SessionKey]
+    ) -> dict[SessionKey, SessionRow]:
+        """lock_session_keys then latest_sessions, sent together with the transaction's BEGIN
+        in one round trip (psycopg pipeline mode). Still two statements: the read takes its
+        snapshot after the locks are held, so it sees what a writer that held one committed."""
+        if not keys:
+            self.lock_session_keys(lock_keys)
+            return {}
+        connection = self.session.connection()
+        driver = connection.connection.driver_connection
+        if not isinstance(driver, psycopg.Connection):  # another driver: one trip each
+            self.lock_session_keys(lock_keys)
+            return self.latest_sessions(keys)
+        params = {"nas_ids": [k.nas_id for k in keys], "session_ids": [k.session_id for k in keys]}
+        try:
+            with driver.pipeline(), driver.cursor() as lock, driver.cursor() as read:
+                if lock_keys:
+                    lock.execute(_PIPELINED_LOCK, {"keys": list(lock_keys)})
+                read.execute(_PIPELINED_LATEST, params)
+                rows = read.fetchall()
+        except psycopg.Error as exc:
+            # Behind SQLAlchemy's back: raise what it would (OperationalError for a lost
+            # server, which the caller journals), and drop a broken connection from the pool.
+            lost = driver.closed or driver.broken
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                _PIPELINED_LATEST, params, exc, psycopg.Error, connection_invalidated=lost
+            ) from exc
+        return {SessionKey(r[0], r[1]): SessionRow(r[2], r[3], r[4]) for r in rows}
 
     def latest_sessions(self, keys: Iterable[SessionKey]) -> dict[SessionKey, SessionRow]:
         """The newest row per (router, Acct-Session-Id), locked for the updates to come."""

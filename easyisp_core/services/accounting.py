@@ -118,9 +118,12 @@ def store_records(session: Session, records: Iterable[AccountingRecord]) -> list
     segments stored one after another."""
     records = list(records)
     repository = BatchAccountingRepository(session)
-    repository.lock_session_keys(
-        sorted({session_lock_key(r.nas_id, r.session_id) for r in records if r.session_id})
-    )
+    lock_keys = sorted({session_lock_key(r.nas_id, r.session_id) for r in records if r.session_id})
+    if not any(r.status in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF) for r in records):
+        # The usual batch: one segment, its locks and its read in one round trip.
+        found = repository.lock_and_read_latest(lock_keys, _keys(records))
+        return _store_segment(repository, records, found)
+    repository.lock_session_keys(lock_keys)
     outcomes: list[Outcome] = []
     segment: list[AccountingRecord] = []
     for record in records:
@@ -150,11 +153,17 @@ class _Planned:
     cause: str | None = None
 
 
+def _keys(records: list[AccountingRecord]) -> list[SessionKey]:
+    return list(dict.fromkeys(SessionKey(r.nas_id, r.session_id) for r in records))
+
+
 def _store_segment(
-    repository: BatchAccountingRepository, records: list[AccountingRecord]
+    repository: BatchAccountingRepository,
+    records: list[AccountingRecord],
+    found: dict[SessionKey, SessionRow] | None = None,
 ) -> list[Outcome]:
-    keys = list(dict.fromkeys(SessionKey(r.nas_id, r.session_id) for r in records))
-    found = repository.latest_sessions(keys)
+    if found is None:
+        found = repository.latest_sessions(_keys(records))
     latest: dict[SessionKey, _Planned] = {
         key: _Planned(row, row.started_at, row.stopped_at) for key, row in found.items()
     }

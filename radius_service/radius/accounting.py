@@ -3,31 +3,40 @@ Request Authenticator → store (group commit) → send Accounting-Response.
 
 A reply goes out only after the transaction holding its record has committed (or, with the
 database unreachable, after the record is fsync'd to the journal). Requests arriving
-together share one transaction; the database work runs in one writer thread, in arrival
-order, so it never blocks the event loop and never races itself. Malformed, unknown or
-badly signed packets are dropped without a reply and counted (`radius.acct.drop.<reason>`).
+together share one transaction. Several writers (each a task on the loop and a thread for
+the SQL) commit at once, so one batch's round trips overlap another's; each owns a hash
+share of (router, Acct-Session-Id), so one session's records are stored in arrival order.
+An Accounting-On/Off is a barrier: every record received before it is stored first, and
+none after it until it is. Malformed, unknown or badly signed packets are dropped without a
+reply and counted (`radius.acct.drop.<reason>`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
+import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from easyisp_core.services.accounting import AccountingRecord, StatusType, store_records
+from easyisp_core.services.accounting import AccountingRecord, StatusType
 from easyisp_core.services.radius_auth import NasClient
-from radius_service import auth_methods
+from radius_service.radius.acct_codec import (
+    AcctRequest,
+    accounting_response,
+    decode_accounting,
+    verify_request,
+)
+from radius_service.radius.acct_record import UnusableRecord, read_record
+from radius_service.radius.acct_store import JOURNALED, DurableStore, Rejected, Stored
 from radius_service.radius.clients import ClientTable, UnknownSourceLog
-from radius_service.radius.codec import DecodeError, RadiusPacket, decode, encode_reply
+from radius_service.radius.codec import DecodeError
 from radius_service.radius.endpoint import (
     Address,
     RadiusDatagramProtocol,
@@ -53,47 +62,28 @@ DEFAULT_ACCT_ADDR = ("0.0.0.0", DEFAULT_ACCT_PORT)  # noqa: S104 (routers reach 
 # many per transaction. Records arriving while a commit runs join the next one anyway.
 BATCH_WAIT_SECONDS = 0.002
 BATCH_SIZE = 512
+# Writers committing at once (each with its own connection). More overlap their round trips
+# but split the load into smaller batches, and a batch has a fixed cost (~2 ms of CPU): on
+# the 2-core reference machine one writer did best (compare.py at c=16: 2,115 and 2,182
+# records/s against 1,448, 1,072 and 714 with two; bench/radius/README.md).
+# EASYISP_RADIUS_ACCT_WRITERS sets it for a machine with more cores.
+DEFAULT_WRITERS = 1
 MAX_QUEUED = 8192
+# For the writers' connections: the batch statements take arrays, so PostgreSQL's "auto"
+# plan cache re-plans the write (over every sessions partition) for each batch, which cost
+# more than executing it; a generic plan is as good for any batch.
+ACCOUNTING_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 _MAX_CACHED_REPLIES = 8192
 REPLAY_INTERVAL_SECONDS = 5.0
-JOURNALED = "journaled"
-_TEXT_LIMIT = 64
-_CAUSE_LIMIT = 40
-# RFC 2866 §5.10, for causes our dictionary does not name.
-TERMINATE_CAUSES = {
-    1: "User-Request", 2: "Lost-Carrier", 3: "Lost-Service", 4: "Idle-Timeout",
-    5: "Session-Timeout", 6: "Admin-Reset", 7: "Admin-Reboot", 8: "Port-Error",
-    9: "NAS-Error", 10: "NAS-Request", 11: "NAS-Reboot", 12: "Port-Unneeded",
-    13: "Port-Preempted", 14: "Port-Suspended", 15: "Service-Unavailable", 16: "Callback",
-    17: "User-Error", 18: "Host-Request",
-}  # fmt: skip
-_STATUS_NUMBERS = {
-    1: "Start",
-    2: "Stop",
-    3: "Interim-Update",
-    7: "Accounting-On",
-    8: "Accounting-Off",
-}
+_BARRIERS = (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF)
 
-
-class DatabaseDown(Exception):
-    """PostgreSQL could not be reached: journal the records instead."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """The database refused this record for a reason other than being unreachable."""
-
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """What one trip to the writer thread did."""
-
-    outcomes: list[str | Rejected]
-    replayed: int = 0
-    dead_lettered: int = 0
+__all__ = [
+    "ACCOUNTING_SERVER_SETTINGS",
+    "JOURNALED",
+    "RadiusAccountingServer",
+    "acct_address",
+    "shard_of",
+]
 
 
 def acct_address(raw: str | None) -> Address | None:
@@ -104,80 +94,44 @@ def acct_address(raw: str | None) -> Address | None:
     return parse_address(raw, default_port=DEFAULT_ACCT_PORT)
 
 
-class UnusableRecord(ValueError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _number(packet: RadiusPacket, name: str) -> int:
-    value = packet.first(name)
-    return value if isinstance(value, int) and value > 0 else 0
-
-
-def _text(packet: RadiusPacket, name: str, limit: int = _TEXT_LIMIT) -> str | None:
-    value = packet.text(name)
-    return None if value is None else value[:limit]
-
-
-def read_record(packet: RadiusPacket, client: NasClient, received_at: datetime) -> AccountingRecord:
-    """The record an Accounting-Request carries; UnusableRecord when it cannot be stored."""
-    raw_status = packet.first("Acct-Status-Type")
-    name = _STATUS_NUMBERS.get(raw_status, "") if isinstance(raw_status, int) else raw_status
-    try:
-        status = StatusType(str(name))
-    except ValueError:
-        raise UnusableRecord("unsupported status type") from None
-    session_id = _text(packet, "Acct-Session-Id") or ""
-    if not session_id and status not in (StatusType.ACCOUNTING_ON, StatusType.ACCOUNTING_OFF):
-        raise UnusableRecord("no session id")
-    framed_ip = packet.text("Framed-IP-Address")
-    if framed_ip is not None:
-        try:
-            framed_ip = str(ipaddress.ip_address(framed_ip))
-        except ValueError:
-            framed_ip = None
-    cause = packet.first("Acct-Terminate-Cause")
-    if isinstance(cause, int):
-        cause = TERMINATE_CAUSES.get(cause, str(cause))
-    class_value = packet.octets("Class")
-    framed = packet.first("Framed-Protocol")
-    service = packet.first("Service-Type")
-    ppp = framed in ("PPP", 1) or service in ("Framed-User", 2)
-    return AccountingRecord(
-        tenant_id=client.tenant_id,
-        nas_id=client.nas_id,
-        status=status,
-        received_at=received_at,
-        session_id=session_id,
-        username=_text(packet, "User-Name") or "",
-        delay=_number(packet, "Acct-Delay-Time"),
-        session_time=_number(packet, "Acct-Session-Time"),
-        input_octets=(_number(packet, "Acct-Input-Gigawords") << 32)
-        + _number(packet, "Acct-Input-Octets"),
-        output_octets=(_number(packet, "Acct-Output-Gigawords") << 32)
-        + _number(packet, "Acct-Output-Octets"),
-        input_packets=_number(packet, "Acct-Input-Packets"),
-        output_packets=_number(packet, "Acct-Output-Packets"),
-        framed_ip=framed_ip,
-        calling_station_id=_text(packet, "Calling-Station-Id"),
-        called_station_id=_text(packet, "Called-Station-Id"),
-        nas_port_id=_text(packet, "NAS-Port-Id"),
-        service_type="PPPOE" if ppp else "HOTSPOT",
-        terminate_cause=None if cause is None else str(cause)[:_CAUSE_LIMIT],
-        class_value=None
-        if class_value is None
-        else class_value.decode("utf-8", "replace")[:_TEXT_LIMIT],
-    )
+def shard_of(record: AccountingRecord, writers: int) -> int:
+    """The writer that owns this record's (router, Acct-Session-Id): always the same one, so
+    a session's records are stored in the order they arrived."""
+    if writers == 1:
+        return 0
+    key = record.nas_id.bytes + record.session_id.encode("utf-8", "surrogateescape")
+    return zlib.crc32(key) % writers
 
 
 @dataclass(frozen=True, slots=True)
 class _Pending:
     record: AccountingRecord
-    packet: RadiusPacket
+    request: AcctRequest
     client: NasClient
     source: Address
     key: RequestKey
+
+
+@dataclass(frozen=True, slots=True)
+class _Drained:
+    """Put behind a writer's queue: resolved once everything before it is stored."""
+
+    done: asyncio.Future[None]
+
+
+@dataclass(slots=True)
+class _Writer:
+    """One writer: its queue (records of its share, in arrival order) and its SQL thread."""
+
+    index: int
+    executor: ThreadPoolExecutor
+    queue: asyncio.Queue[_Pending | _Drained | None] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+    # Adaptive group commit: the last batch's size, and while gathering a batch, how many
+    # more queued records end the wait (`company` resolves then).
+    expected: int = BATCH_SIZE
+    wanted: int = 0
+    company: asyncio.Future[None] | None = None
 
 
 class RadiusAccountingServer:
@@ -195,11 +149,15 @@ class RadiusAccountingServer:
         require_message_authenticator: bool = False,
         batch_size: int = BATCH_SIZE,
         batch_wait: float = BATCH_WAIT_SECONDS,
+        writers: int = DEFAULT_WRITERS,
         refresh_interval: float = CLIENT_REFRESH_INTERVAL,
         replay_interval: float = REPLAY_INTERVAL_SECONDS,
         seen: SeenRouters | None = None,
     ) -> None:
-        """`seen`: marks the routers that send accounting seen (started and stopped here)."""
+        """`seen`: marks the routers that send accounting seen (started and stopped here).
+        `sessions` must give each writer its own connection (a pool of at least `writers`)."""
+        if writers < 1:
+            raise ValueError("at least one accounting writer")
         self._seen = seen
         self.requested_address = address
         self._replay_interval = replay_interval
@@ -207,18 +165,23 @@ class RadiusAccountingServer:
         self.clients = clients or ClientTable()
         self.counters: Counter[str] = counters if counters is not None else Counter()
         self.journal = journal
-        self._sessions = sessions
+        self.store = DurableStore(sessions, journal, batch_size)
         self._load_clients = load_clients
         self._require_ma = require_message_authenticator
         self._batch_size = batch_size
         self._batch_wait = batch_wait
         self._refresh_interval = refresh_interval
-        # One writer thread: batches commit in arrival order and never contend.
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="radius-acct-db")
+        self._writers = [
+            _Writer(n, ThreadPoolExecutor(1, thread_name_prefix=f"radius-acct-db{n}"))
+            for n in range(writers)
+        ]
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="radius-acct-clients")
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._queued = 0
+        # While an Accounting-On/Off waits for the writers to drain, everything received
+        # after it is held here, in order (None: no barrier).
+        self._held: list[_Pending] | None = None
+        self._barrier_task: asyncio.Task[None] | None = None
         self._transport: asyncio.DatagramTransport | None = None
-        self._writer_task: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._refresh_soon = asyncio.Event()
         self._in_flight: set[RequestKey] = set()
@@ -226,6 +189,10 @@ class RadiusAccountingServer:
         self._unknown = UnknownSourceLog()
         self._closing = False
         self._journal_full = False
+
+    @property
+    def writers(self) -> int:
+        return len(self._writers)
 
     # --- lifetime ------------------------------------------------------------------------
 
@@ -240,12 +207,17 @@ class RadiusAccountingServer:
         enlarge_receive_buffer(transport)
         sockname = transport.get_extra_info("sockname")
         self.address = (str(sockname[0]), int(sockname[1]))
-        self._writer_task = asyncio.create_task(self._write_forever(), name="radius-acct-writer")
+        for writer in self._writers:
+            writer.task = asyncio.create_task(
+                self._write_forever(writer), name=f"radius-acct-writer-{writer.index}"
+            )
         if self._seen is not None:
             await self._seen.start()
         if self._load_clients is not None:
             self._refresher = asyncio.create_task(self._refresh_forever(), name="acct-clients")
-        log.info("RADIUS accounting listening on %s:%d", *self.address)
+        log.info(
+            "RADIUS accounting listening on %s:%d (%d writers)", *self.address, len(self._writers)
+        )
         return self.address
 
     async def stop(self) -> None:
@@ -254,15 +226,21 @@ class RadiusAccountingServer:
         if self._refresher is not None:
             self._refresher.cancel()
             await asyncio.gather(self._refresher, return_exceptions=True)
-        if self._writer_task is not None:
-            self._queue.put_nowait(None)
-            await asyncio.gather(self._writer_task, return_exceptions=True)
+        while self._barrier_task is not None:  # a barrier releases what it held, in order
+            await asyncio.gather(self._barrier_task, return_exceptions=True)
+        for writer in self._writers:
+            if writer.task is not None:
+                writer.queue.put_nowait(None)
+        await asyncio.gather(
+            *(w.task for w in self._writers if w.task is not None), return_exceptions=True
+        )
         if self._transport is not None:
             self._transport.close()
             self._transport = None
         if self._seen is not None:
             await self._seen.stop()
-        await asyncio.to_thread(self._writer.shutdown, wait=True)
+        for writer in self._writers:
+            await asyncio.to_thread(writer.executor.shutdown, wait=True)
         await asyncio.to_thread(self._loader.shutdown, wait=True, cancel_futures=True)
 
     async def refresh_clients(self) -> None:
@@ -300,23 +278,23 @@ class RadiusAccountingServer:
             self._refresh_soon.set()
             return
         try:
-            packet = decode(data)
+            request = decode_accounting(data)
         except DecodeError as exc:
             self._drop(exc.reason)
             return
-        if packet.code != ACCOUNTING_REQUEST:
+        if request.code != ACCOUNTING_REQUEST:
             self._drop("unexpected code")
             return
-        if not packet.has("Message-Authenticator") and self._require_ma:
+        if not request.has_message_authenticator and self._require_ma:
             self._drop("missing message authenticator")
             return
         # RFC 2866 §3 (and RFC 3579 §3.2 for a Message-Authenticator, when present).
-        if not auth_methods.verify_request_authenticator(packet.raw, client.secret):
+        if not verify_request(request, client.secret):
             self._drop("bad authenticator")
             return
         if self._seen is not None:
             self._seen.note(client.nas_id)
-        key: RequestKey = (source[0], source[1], packet.identifier, packet.authenticator)
+        key: RequestKey = (source[0], source[1], request.identifier, request.authenticator)
         cached = self._replies.get(key)
         if cached is not None:
             self.count("duplicate")
@@ -326,60 +304,125 @@ class RadiusAccountingServer:
             self.count("duplicate")
             return
         try:
-            record = read_record(packet, client, datetime.now(UTC))
+            record = read_record(request, client, datetime.now(UTC))
         except UnusableRecord as exc:
             self._drop(exc.reason)
             return
-        if self._queue.qsize() >= MAX_QUEUED:
+        if self._queued >= MAX_QUEUED:
             self._drop("overloaded")
             return
         self.count("request")
         self._in_flight.add(key)
-        self._queue.put_nowait(_Pending(record, packet, client, source, key))
+        self._queued += 1
+        self._route(_Pending(record, request, client, source, key))
 
-    # --- group commit (writer task on the loop, SQL in the writer thread) ----------------
+    # --- routing: a session to its writer, Accounting-On/Off as a barrier -----------------
 
-    async def _write_forever(self) -> None:
+    def _route(self, pending: _Pending) -> None:
+        if self._held is not None:
+            self._held.append(pending)
+        elif pending.record.status in _BARRIERS:
+            self._held = []
+            self._barrier_task = asyncio.get_running_loop().create_task(
+                self._barrier(pending), name="radius-acct-barrier"
+            )
+        else:
+            writer = self._writers[shard_of(pending.record, len(self._writers))]
+            writer.queue.put_nowait(pending)
+            company = writer.company
+            full = company is not None and writer.queue.qsize() >= writer.wanted
+            if full and company is not None and not company.done():
+                company.set_result(None)
+
+    async def _barrier(self, pending: _Pending) -> None:
+        """Accounting-On/Off closes every open session of its router, so it must see every
+        record received before it stored, and none received after it: wait until each
+        writer has stored what it holds, store it alone, then release what came meanwhile
+        (which may hold the next barrier: it starts in turn)."""
+        loop = asyncio.get_running_loop()
+        drained = [loop.create_future() for _ in self._writers]
+        for writer, done in zip(self._writers, drained, strict=True):
+            writer.queue.put_nowait(_Drained(done))
+        await asyncio.gather(*drained)
+        await self._commit(self._writers[0], [pending])
+        held, self._held, self._barrier_task = self._held or [], None, None
+        for n, item in enumerate(held):
+            self._route(item)
+            if self._held is not None:  # that one was another barrier: it holds the rest
+                self._held.extend(held[n + 1 :])
+                break
+
+    # --- group commit (writer tasks on the loop, SQL in their threads) -------------------
+
+    async def _write_forever(self, writer: _Writer) -> None:
+        # Writer 0 also replays the journal now and then when no router sends anything
+        # (the console should not wait for the next packet); it wakes up to look even when
+        # the journal was empty, since another writer may have journaled meanwhile.
+        journal = self.journal if writer.index == 0 else None
         while True:
-            # With records waiting in the journal, wake up now and then to replay them even
-            # when no router sends anything (the console should not wait for the next packet).
-            waiting = self.journal is not None and self.journal.pending
             try:
                 first = await asyncio.wait_for(
-                    self._queue.get(), self._replay_interval if waiting else None
+                    writer.queue.get(), self._replay_interval if journal is not None else None
                 )
             except TimeoutError:
-                await self._commit([])
+                if journal is not None and journal.pending:
+                    await self._commit(writer, [])
                 continue
             if first is None:
                 return
+            if isinstance(first, _Drained):
+                first.done.set_result(None)
+                continue
             batch = [first]
-            finished = self._take(batch)
-            if not finished and len(batch) < self._batch_size and self._batch_wait > 0:
-                await asyncio.sleep(self._batch_wait)
-                finished = self._take(batch)
-            await self._commit(batch)
-            if finished:
+            ended = self._take(writer, batch)
+            if ended is None and len(batch) < min(writer.expected, self._batch_size):
+                await self._gather_company(writer, batch)
+                ended = self._take(writer, batch)
+            writer.expected = len(batch)
+            await self._commit(writer, batch)
+            if isinstance(ended, _Drained):
+                ended.done.set_result(None)
+            elif ended is not None:
                 return
 
-    def _take(self, batch: list[_Pending]) -> bool:
-        """Move queued records into the batch; True when the stop marker was reached."""
+    async def _gather_company(self, writer: _Writer, batch: list[_Pending]) -> None:
+        """Wait up to batch_wait for more records to share the transaction, but only until
+        as many are queued as the last batch held: routers answered together come back
+        together, and waiting past that would only idle (adaptive group commit)."""
+        if self._batch_wait <= 0:
+            return
+        writer.wanted = writer.expected - len(batch)
+        writer.company = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(writer.company, self._batch_wait)
+        except TimeoutError:
+            pass
+        finally:
+            writer.company = None
+
+    def _take(self, writer: _Writer, batch: list[_Pending]) -> _Drained | bool | None:
+        """Move queued records into the batch; what ended it early (a drain marker, or True
+        for the stop marker), else None."""
         while len(batch) < self._batch_size:
             try:
-                item = self._queue.get_nowait()
+                item = writer.queue.get_nowait()
             except asyncio.QueueEmpty:
-                return False
+                return None
             if item is None:
                 return True
+            if isinstance(item, _Drained):
+                return item
             batch.append(item)
-        return False
+        return None
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, writer: _Writer, batch: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
         records = [pending.record for pending in batch]
         try:
             try:
-                stored = await loop.run_in_executor(self._writer, self._store_durably, records)
+                stored = await loop.run_in_executor(
+                    writer.executor, self.store.store_durably, records
+                )
             except JournalFull as exc:
                 # No reply: the NAS retransmits, then fails over to its next server. Losing
                 # acknowledged records would be worse than not acknowledging.
@@ -394,102 +437,34 @@ class RadiusAccountingServer:
                 log.exception("%d accounting records could not be stored", len(batch))
                 return
             self._journal_full = False
-            if batch:
-                self.count("batch")
-            if stored.replayed:
-                self.count("replayed", stored.replayed)
-            if stored.dead_lettered:
-                self.count("dead_letter", stored.dead_lettered)
-            for pending, outcome in zip(batch, stored.outcomes, strict=True):
-                if isinstance(outcome, Rejected):
-                    self.count("error")
-                    continue
-                self.count(outcome)
-                raw = encode_reply(ACCOUNTING_RESPONSE, pending.packet, [], pending.client.secret)
-                self._replies.put(pending.key, raw)
-                self._send(raw, pending.source)
+            self._answer(batch, stored)
         finally:
+            self._queued -= len(batch)
             for pending in batch:
                 self._in_flight.discard(pending.key)
 
-    # --- in the writer thread ------------------------------------------------------------
+    def _answer(self, batch: list[_Pending], stored: Stored) -> None:
+        if batch:
+            self.count("batch")
+        if stored.replayed:
+            self.count("replayed", stored.replayed)
+        if stored.dead_lettered:
+            self.count("dead_letter", stored.dead_lettered)
+        for pending, outcome in zip(batch, stored.outcomes, strict=True):
+            if isinstance(outcome, Rejected):
+                self.count("error")
+                continue
+            self.count(outcome)
+            raw = accounting_response(pending.request, pending.client.secret)
+            self._replies.put(pending.key, raw)
+            self._send(raw, pending.source)
 
-    def _store_durably(self, records: list[AccountingRecord]) -> _Stored:
-        """Outcome per record (Rejected: this one cannot be stored), after replaying the
-        journal. Raises when neither the database nor the journal took the records
-        (JournalFull when the journal is at its limit)."""
-        journal = self.journal
-        if journal is None:
-            return _Stored(self._store(records))
-        replayed = 0
-        dead_before = journal.dead_lettered
-        try:
-            if journal.pending:
-                replayed = self._replay(journal)
-            outcomes = self._store(records) if records else []
-        except DatabaseDown:
-            if records:
-                log.warning("database unreachable; journaling %d accounting records", len(records))
-            journal.append(records)
-            outcomes = [JOURNALED] * len(records)
-        return _Stored(outcomes, replayed, journal.dead_lettered - dead_before)
-
-    def _replay(self, journal: Journal) -> int:
-        """Store the journal in order, a batch per transaction, then empty it; how many
-        records it held. DatabaseDown part way leaves the file whole; the next attempt goes on
-        after the committed part (a new process stores it again, which changes nothing)."""
-        backlog = journal.read()
-        first = journal.replayed_upto
-        for start in range(first, len(backlog), self._batch_size):
-            chunk = backlog[start : start + self._batch_size]
-            for record, outcome in zip(chunk, self._store(chunk), strict=True):
-                if isinstance(outcome, Rejected):
-                    # Not the connection: retrying will not help and must not block the
-                    # queue behind it. Set it aside with the reason for a person.
-                    journal.dead_letter(record, outcome.reason)
-                    log.error(
-                        "journaled accounting record for session %r rejected by the database"
-                        " (%s); moved to %s",
-                        record.session_id,
-                        outcome.reason,
-                        journal.dead_letter_path,
-                    )
-            journal.replayed_upto = start + len(chunk)
-        journal.clear()
-        log.info("replayed %d journaled accounting records", len(backlog) - first)
-        return len(backlog)  # counted once, when the whole journal is in
-
-    def _store(self, records: Sequence[AccountingRecord]) -> list[str | Rejected]:
-        try:
-            return [str(o) for o in self._transaction(records)]
-        except DatabaseDown:
-            raise
-        except Exception as exc:
-            if len(records) == 1:
-                log.exception("accounting record for %s cannot be stored", records[0].session_id)
-                return [Rejected(_reason(exc))]
-        # One bad record must not sink its batch: store them one by one.
-        results: list[str | Rejected] = []
-        for record in records:
-            results.extend(self._store([record]))
-        return results
-
-    def _transaction(self, records: Sequence[AccountingRecord]) -> list[object]:
-        try:
-            with self._sessions() as session, session.begin():
-                return list(store_records(session, records))
-        except (OperationalError, InterfaceError) as exc:
-            raise DatabaseDown(str(exc)) from exc
+    def _store_durably(self, records: list[AccountingRecord]) -> Stored:
+        """The store step alone, in the caller's thread (tests drive it without a loop)."""
+        return self.store.store_durably(records)
 
     # --- replies -------------------------------------------------------------------------
 
     def _send(self, raw: bytes, destination: Address) -> None:
         if self._transport is not None:
             self._transport.sendto(raw, destination)
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of the error, short enough for the dead-letter file."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip().splitlines()
-    return f"{type(orig or exc).__name__}: {text[0] if text else ''}"[:300]

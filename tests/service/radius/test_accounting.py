@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine
 from easyisp_core.services.radius_auth import NasClient, load_nas_clients
-from radius_service.radius.accounting import RadiusAccountingServer
+from radius_service.radius.accounting import DEFAULT_WRITERS, RadiusAccountingServer
 from radius_service.radius.journal import Journal
 from radius_service.simulator.nas import NasSimulator
 from tests.service.radius.conftest import NAS_SECRET, PPPOE_USER, Seeded
@@ -42,6 +42,7 @@ class AcctServerThread:
         journal: Journal | None = None,
         sessions: Callable[[], Session] | None = None,
         replay_interval: float = 5.0,
+        writers: int = DEFAULT_WRITERS,
     ) -> None:
         self.engine = make_engine(url, application_name="radius-acct-test", pool_size=4)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -54,6 +55,7 @@ class AcctServerThread:
             counters=self.counters,
             journal=journal,
             replay_interval=replay_interval,
+            writers=writers,
         )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
