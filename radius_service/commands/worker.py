@@ -332,9 +332,7 @@ class CommandWorker:
                     return
             what = "applying the changes" if apply else "previewing the changes"
             await self._step(command, "sent", f"reading the router's configuration, {what}")
-            work = routers.sync_router(
-                command.tenant_id, nas_id, apply=apply, resend_secret=resend
-            )
+            work = routers.sync_router(command.tenant_id, nas_id, apply=apply, resend_secret=resend)
         try:
             result = await work
         except Exception as exc:
