@@ -21,6 +21,12 @@ def register(nsub: Any) -> None:
     sync.add_argument("name")
     sync.add_argument("--tenant", required=True)
     sync.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    sync.add_argument(
+        "--resend-secret",
+        action="store_true",
+        help="write the RADIUS secret even when its check matches (after a hand edit on the "
+        "router, which RouterOS hides from the API user)",
+    )
     sync.add_argument("--json", action="store_true", help="machine-readable output")
     sync.set_defaults(handler=run)
 
@@ -30,7 +36,9 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         tenant = TenantRepository(session).get_by_name(args.tenant)
         nas = NasRepository(session).get_by_name(tenant.id, args.name)
         job = prepare_sync(session, ctx.secret_box(), ctx.settings, nas.id)
-    outcome = asyncio.run(execute_sync(job, apply=not args.dry_run))
+    outcome = asyncio.run(
+        execute_sync(job, apply=not args.dry_run, resend_secrets=args.resend_secret)
+    )
     header = f"Router {job.router} ({job.endpoint.address}):"
     ctx.emit(
         {

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 from easyisp_core.onboarding.quoting import quote, value
+from easyisp_core.onboarding.secret_check import radius_comment
 
 WG_INTERFACE = "wg-easyisp"
 API_GROUP = "easyisp-api"
 API_POLICY = "api,read,write,test"
 KEEPALIVE = "25s"
 INTERIM_UPDATE = "5m"
+PPPOE_AUTHENTICATION = "pap,chap,mschap2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,18 +117,20 @@ def _wireguard(vpn: RouterVpn, site: SiteEndpoint) -> list[str]:
 
 
 def _radius(router: RouterOnboarding, site: SiteEndpoint, service_address: str) -> list[str]:
+    # The comment carries a check of the secret, so sync can tell the secret is current
+    # without reading it (the API user may not: see secret_check.py).
+    comment = quote(radius_comment(router.radius_secret, router.api_password))
     lines = [
         "/radius",
         f"add address={service_address} secret={quote(router.radius_secret)} "
         f"service=ppp,hotspot authentication-port={site.radius_auth_port} "
-        f"accounting-port={site.radius_acct_port} timeout=3s "
-        'comment="easyisp:radius"',
+        f"accounting-port={site.radius_acct_port} timeout=3s comment={comment}",
     ]
     if router.routeros_major == 7 and router.require_message_auth:
         # require-message-auth exists from 7.15; older v7 refuses the property, so the
         # script carries on and logs instead of stopping half way.
         lines.append(
-            ':do { /radius set [find comment="easyisp:radius"] '
+            f":do {{ /radius set [find comment={comment}] "
             "require-message-auth=yes-for-request-resp } "
             'on-error={ :log warning "EasyISP: this RouterOS has no require-message-auth" }'
         )
@@ -137,6 +141,9 @@ def _radius(router: RouterOnboarding, site: SiteEndpoint, service_address: str) 
         f"set use-radius=yes accounting=yes interim-update={INTERIM_UPDATE}",
         "/ip hotspot profile",
         "set [find] use-radius=yes radius-accounting=yes",
+        # PPPoE logins: PAP, CHAP and MS-CHAPv2 are what the site's RADIUS checks.
+        "/interface pppoe-server server",
+        f"set [find] authentication={PPPOE_AUTHENTICATION}",
     ]
     return lines
 
@@ -158,7 +165,9 @@ def _api_access(router: RouterOnboarding, service_address: str) -> list[str]:
         f"add chain=input protocol=udp dst-port={router.coa_port} "
         f'src-address={service_address} action=accept comment="easyisp:coa-from-site"',
         'add chain=input protocol=tcp dst-port=8728,8729 action=drop comment="easyisp:api-drop"',
-        # Accept rules go to the top, ahead of any default "drop not from LAN" rule.
+        # Our rules go to the top, ahead of any default "drop not from LAN" rule, in the
+        # order router sync keeps them (so its first run has nothing to move).
+        'move [find comment="easyisp:api-drop"] destination=0',
         'move [find comment="easyisp:coa-from-site"] destination=0',
         'move [find comment="easyisp:api-from-site"] destination=0',
     ]

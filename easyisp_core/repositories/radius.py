@@ -27,6 +27,7 @@ class NasClientRow:
     ip_address: str
     secret_enc: bytes
     require_message_authenticator: bool
+    vpn_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +138,19 @@ class RadiusRepository:
                 Nas.ip_address,
                 Nas.secret_enc,
                 Nas.require_message_authenticator,
+                Nas.vpn_ip,
             )
         ).all()
         return [
-            NasClientRow(row[0], row[1], row[2], str(row[3]), bytes(row[4]), bool(row[5]))
+            NasClientRow(
+                row[0],
+                row[1],
+                row[2],
+                str(row[3]),
+                bytes(row[4]),
+                bool(row[5]),
+                None if row[6] is None else str(row[6]),
+            )
             for row in rows
         ]
 

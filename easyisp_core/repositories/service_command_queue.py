@@ -209,7 +209,9 @@ class ServiceCommandQueue:
                 s.session_id,
                 s.framed_ip,
                 s.nas_id,
-                Nas.ip_address,
+                # Over WireGuard the router is reached at its tunnel address (it may sit
+                # behind carrier NAT); its registered address otherwise.
+                func.coalesce(Nas.vpn_ip, Nas.ip_address),
                 Nas.coa_port,
                 Nas.secret_enc,
             )

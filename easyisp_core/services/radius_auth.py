@@ -47,6 +47,9 @@ class NasClient:
     ip_address: str
     secret: bytes
     require_message_authenticator: bool
+    # A router onboarded over WireGuard sends RADIUS from its tunnel address, and is sent
+    # CoA there: it is known by both.
+    vpn_ip: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ def load_nas_clients(session: Session, box: SecretBox) -> list[NasClient]:
                 row.ip_address,
                 secret.encode("utf-8"),
                 row.require_message_authenticator,
+                row.vpn_ip,
             )
         )
     return clients

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -185,7 +186,10 @@ class RouterCommandDialog(QDialog):
     """Queues one command for the site service and shows its progress and result.
 
     A sync first asks for a preview (`{"apply": false}`); when there is something to change
-    the dialog offers "Apply these changes", which queues `{"apply": true}`."""
+    the dialog offers "Apply these changes", which queues `{"apply": true}`. Ticking
+    "Re-send the RADIUS secret" previews again with `"resend_secret": true`, and Apply then
+    carries it too: RouterOS hides the secret from our API user, so a secret typed over on
+    the router by hand is only repaired on request."""
 
     # The command as last read (ServiceCommandInfo), each time it changes.
     command_changed = Signal(object)
@@ -223,11 +227,19 @@ class RouterCommandDialog(QDialog):
         self.result_view = _monospace_view()
         self.apply_button = QPushButton("Apply these changes")
         self.apply_button.setVisible(False)
-        self.apply_button.clicked.connect(lambda: self.start({"apply": True}))
+        self.apply_button.clicked.connect(lambda: self.start(self._sync_payload(apply=True)))
+        self.resend_secret = QCheckBox("Re-send the RADIUS secret")
+        self.resend_secret.setToolTip(
+            "RouterOS does not show the secret to EasyISP, so a secret changed by hand on the "
+            "router cannot be noticed. Tick this to write the secret again."
+        )
+        self.resend_secret.setVisible(kind == "ROUTER_SYNC")
+        self.resend_secret.toggled.connect(lambda _on: self.start(self._sync_payload(apply=False)))
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
         buttons.addWidget(self.apply_button)
+        buttons.addWidget(self.resend_secret)
         buttons.addStretch()
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
@@ -250,11 +262,18 @@ class RouterCommandDialog(QDialog):
 
     # Queueing and following -------------------------------------------------------------
 
+    def _sync_payload(self, *, apply: bool) -> dict[str, Any]:
+        payload: dict[str, Any] = {"apply": apply}
+        if self.resend_secret.isChecked():
+            payload["resend_secret"] = True
+        return payload
+
     def start(self, payload: dict[str, Any]) -> None:
         self.payload = dict(payload)
         self.command = None
         self.timed_out = False
         self.apply_button.setVisible(False)
+        self.resend_secret.setEnabled(False)  # one command at a time
         self.result_view.setPlainText("")
         self.state_label.setText("Queueing the command for the site service…")
         queue = self._queue
@@ -306,6 +325,7 @@ class RouterCommandDialog(QDialog):
         if command.finished:
             self._stop_following()
             self.apply_button.setVisible(self._offers_apply(command))
+            self.resend_secret.setEnabled(True)
             self.finished_command.emit(command)
         elif command.status == "RUNNING":
             self._timeout.stop()  # the service answered; it has its own router timeouts
@@ -347,6 +367,7 @@ class RouterCommandDialog(QDialog):
 
     def _on_failed(self, exc: BaseException) -> None:
         self._stop_following()
+        self.resend_secret.setEnabled(True)
         text = failure_message(exc)
         self.state_label.setText(text)
         self.failed.emit(text)

@@ -12,7 +12,9 @@ transaction per step, so the console sees each step as it happens.
 Payload contract with the console: ROUTER_TEST `{}` → DONE with a one-line description of
 the router; ROUTER_SYNC `{"apply": false}` → DONE with the plan, one change per line
 ("Nothing to change." when none), `{"apply": true}` → DONE with "Applied N changes:" and the
-lines. Both name the router in `nas_id` and end FAILED with the error; they are not retried.
+lines; `"resend_secret": true` beside either also writes the RADIUS secret (after a hand
+edit on the router, which RouterOS hides from our API user). Both name the router in
+`nas_id` and end FAILED with the error; they are not retried.
 """
 
 from __future__ import annotations
@@ -83,7 +85,9 @@ class RouterTasks(Protocol):
 
     async def test_router(self, tenant_id: uuid.UUID, nas_id: uuid.UUID) -> str: ...
 
-    async def sync_router(self, tenant_id: uuid.UUID, nas_id: uuid.UUID, *, apply: bool) -> str: ...
+    async def sync_router(
+        self, tenant_id: uuid.UUID, nas_id: uuid.UUID, *, apply: bool, resend_secret: bool = False
+    ) -> str: ...
 
 
 class CommandWorker:
@@ -317,14 +321,18 @@ class CommandWorker:
             work = routers.test_router(command.tenant_id, nas_id)
         else:
             apply = command.payload.get("apply", False)
-            if not isinstance(apply, bool):
-                await self._finish(
-                    command, ServiceCommandStatus.FAILED, "payload 'apply' must be true or false"
-                )
-                return
+            resend = command.payload.get("resend_secret", False)
+            for name, flag in (("apply", apply), ("resend_secret", resend)):
+                if not isinstance(flag, bool):
+                    await self._finish(
+                        command,
+                        ServiceCommandStatus.FAILED,
+                        f"payload {name!r} must be true or false",
+                    )
+                    return
             what = "applying the changes" if apply else "previewing the changes"
             await self._step(command, "sent", f"reading the router's configuration, {what}")
-            work = routers.sync_router(command.tenant_id, nas_id, apply=apply)
+            work = routers.sync_router(command.tenant_id, nas_id, apply=apply, resend_secret=resend)
         try:
             result = await work
         except Exception as exc:

@@ -40,7 +40,16 @@ class ClientTable:
         self.replace(clients)
 
     def replace(self, clients: Iterable[NasClient]) -> None:
-        self._by_ip = {_canonical(client.ip_address): client for client in clients}
+        """Each router by its registered address and, when onboarded over WireGuard, by its
+        tunnel address (where its RADIUS packets then come from)."""
+        listed = list(clients)
+        by_ip = {_canonical(client.ip_address): client for client in listed}
+        for client in listed:
+            if client.vpn_ip is not None:
+                # A registered address wins over another router's tunnel address: the
+                # tunnel range is the site's own, so a clash is a registration mistake.
+                by_ip.setdefault(_canonical(client.vpn_ip), client)
+        self._by_ip = by_ip
 
     def lookup(self, source_ip: str) -> NasClient | None:
         return self._by_ip.get(_canonical(source_ip))

@@ -109,6 +109,15 @@ class RouterClient:
         command = _command(path, "remove")
         await self.queue.submit(lambda c: c.run(command, [f"=.id={item_id}"]))
 
+    async def move(self, path: str, item_id: str, destination: str | None = None) -> None:
+        """Move an entry of an ordered list (firewall rules) before `destination`, or to the
+        end of the list without one."""
+        words = [f"=numbers={item_id}"]
+        if destination is not None:
+            words.append(f"=destination={destination}")
+        command = _command(path, "move")
+        await self.queue.submit(lambda c: c.run(command, words))
+
     # -- operations -------------------------------------------------------------
 
     async def test_connection(self) -> RouterInfo:

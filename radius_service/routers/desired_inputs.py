@@ -54,9 +54,11 @@ def load_desired_state(
         if p.is_active
     )
     expired = tenant_expired_settings(session, nas.tenant_id)
+    secrets = read_router_secrets(session, box, nas.id)
     return RouterDesiredState(
         service_address=service_address,
-        radius_secret=read_router_secrets(session, box, nas.id).radius_secret,
+        radius_secret=secrets.radius_secret,
+        secret_check_key=secrets.api_password or "",
         portal_host=portal_host,
         portal_address=portal_address,
         packages=packages,

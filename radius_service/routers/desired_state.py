@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from easyisp_core.onboarding.script import PPPOE_AUTHENTICATION
+from easyisp_core.onboarding.secret_check import secret_check
 from easyisp_core.rules.rate_limit import RateLimitSpec, build_rate_limit
 
 # Hosts the hotspot must let an unpaid client reach to pay with M-Pesa.
@@ -52,6 +54,9 @@ class RouterDesiredState:
     expired_pool_ranges: str = "172.30.0.2-172.30.255.254"
     payment_hosts: tuple[str, ...] = MPESA_HOSTS
     interim_update: str = "5m"
+    # Keys the secret check kept in the /radius entry's comment (see secret_check.py): the
+    # router's API password, which RouterOS never prints.
+    secret_check_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +66,14 @@ class OwnedEntry:
     path: str
     key: str
     params: dict[str, str] = field(default_factory=dict)
+    # For entries holding a secret the router will not print: a check of it, kept in the
+    # comment after the key, so a secret changed in the database is noticed.
+    check: str | None = None
 
     @property
     def comment(self) -> str:
-        return COMMENT_PREFIX + self.key
+        suffix = f" secret-check={self.check}" if self.check else ""
+        return COMMENT_PREFIX + self.key + suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +115,7 @@ def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
             "radius",
             {"address": site, "secret": state.radius_secret, "service": "ppp,hotspot",
              "timeout": "3s"},
+            secret_check(state.radius_secret, state.secret_check_key),
         ),
         MenuSettings("/radius/incoming", {"accept": "yes", "port": str(state.coa_port)}),
         MenuSettings(
@@ -114,6 +124,11 @@ def desired_items(state: RouterDesiredState) -> list[DesiredItem]:
         ),
         MenuSettings(
             "/ip/hotspot/profile", {"use-radius": "yes", "radius-accounting": "yes"}, True
+        ),
+        # Our RADIUS server does PAP, CHAP and MS-CHAPv2, not MS-CHAPv1 (RouterOS offers all
+        # four by default): a PPPoE client talked into MS-CHAPv1 could never log in.
+        MenuSettings(
+            "/interface/pppoe-server/server", {"authentication": PPPOE_AUTHENTICATION}, True
         ),
     ]  # fmt: skip
     if state.expired_pool is not None:
@@ -174,8 +189,7 @@ def _package_entry(package: PackageProfile) -> OwnedEntry:
         params = {"name": package.name, "rate-limit": package.rate_limit}
         if package.address_pool:
             params["remote-address"] = package.address_pool
-        # MS-CHAPv1 is not implemented by our RADIUS server (session notes); PPPoE servers
-        # are restricted at the server, not the profile, so nothing to add here.
+        # MS-CHAPv1 is refused at the PPPoE server (`authentication`), not in the profile.
         return OwnedEntry("/ppp/profile", f"ppp-profile:{package.name}", params)
     if package.kind == "HOTSPOT":
         params = {

@@ -75,11 +75,13 @@ class RouterOperations:
         client = await self._client(tenant_id, nas_id)
         return describe_router(await client.test_connection())
 
-    async def sync_router(self, tenant_id: uuid.UUID, nas_id: uuid.UUID, *, apply: bool) -> str:
+    async def sync_router(
+        self, tenant_id: uuid.UUID, nas_id: uuid.UUID, *, apply: bool, resend_secret: bool = False
+    ) -> str:
         """The readable plan, one change per line; applied first when `apply`."""
         job = await self._db(lambda s: self._sync_job(s, tenant_id, nas_id))
         client = await self._pool.client(nas_id, job.endpoint)
-        changes = await preview_sync(client, job.desired)
+        changes = await preview_sync(client, job.desired, resend_secrets=resend_secret)
         if not changes:
             return NOTHING_TO_CHANGE
         lines = "\n".join(describe_plan(changes))

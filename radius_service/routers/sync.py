@@ -18,9 +18,11 @@ async def read_state(
     return {path: await client.print(path) for path in paths_to_read(desired)}
 
 
-async def preview_sync(client: RouterClient, desired: RouterDesiredState) -> list[RouterChange]:
+async def preview_sync(
+    client: RouterClient, desired: RouterDesiredState, *, resend_secrets: bool = False
+) -> list[RouterChange]:
     """What sync would change, without changing anything (shown to the operator first)."""
-    return plan_sync(desired, await read_state(client, desired))
+    return plan_sync(desired, await read_state(client, desired), resend_secrets=resend_secrets)
 
 
 async def apply_changes(client: RouterClient, changes: list[RouterChange]) -> None:
@@ -30,14 +32,20 @@ async def apply_changes(client: RouterClient, changes: list[RouterChange]) -> No
             await client.add(change.path, **change.params)
         elif change.action == "set":
             await client.set(change.path, change.item_id, **change.params)
+        elif change.action == "move":
+            if change.item_id is None:
+                raise ValueError(f"cannot move in {change.path} without an .id")
+            await client.move(change.path, change.item_id, change.params.get("destination"))
         else:
             if change.item_id is None:
                 raise ValueError(f"cannot remove from {change.path} without an .id")
             await client.remove(change.path, change.item_id)
 
 
-async def sync_router(client: RouterClient, desired: RouterDesiredState) -> list[RouterChange]:
+async def sync_router(
+    client: RouterClient, desired: RouterDesiredState, *, resend_secrets: bool = False
+) -> list[RouterChange]:
     """Make the router match `desired`; returns the changes made (empty when it already did)."""
-    changes = await preview_sync(client, desired)
+    changes = await preview_sync(client, desired, resend_secrets=resend_secrets)
     await apply_changes(client, changes)
     return changes

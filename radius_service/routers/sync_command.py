@@ -1,6 +1,6 @@
 """Router sync as one job: load what the router should hold from the database, connect with
-its stored credentials, plan, and (unless previewing) apply. Used by `easyisp nas sync` and,
-later, by the service's command worker for ROUTER_SYNC commands."""
+its stored credentials, plan, and (unless previewing) apply. Used by `easyisp nas sync` and
+by the service's command worker for ROUTER_SYNC commands."""
 
 from __future__ import annotations
 
@@ -69,13 +69,17 @@ def prepare_sync(
 
 
 async def execute_sync(
-    job: SyncJob, *, apply: bool = True, client: RouterClient | None = None
+    job: SyncJob,
+    *,
+    apply: bool = True,
+    client: RouterClient | None = None,
+    resend_secrets: bool = False,
 ) -> SyncOutcome:
     """Plan against the router's current configuration and apply unless `apply` is False."""
     own = client is None
     client = client or RouterClient(job.endpoint)
     try:
-        changes = await preview_sync(client, job.desired)
+        changes = await preview_sync(client, job.desired, resend_secrets=resend_secrets)
         if apply and changes:
             await apply_changes(client, changes)
     finally:

@@ -1,50 +1,38 @@
 """Router sync planning (pure): desired state + the router's printout → the changes to make.
 
 Only what differs is changed. Entries we own carry `comment=easyisp:<key>`; the operator's
-own entries are never set or removed, with one named exception: every hotspot server
+own entries are never set, moved or removed, with one named exception: every hotspot server
 profile must use RADIUS (`MenuSettings.every_entry`), and only those properties are set.
+Our firewall rules are kept at the top of their chains (rule_order.py).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 from easyisp_core.errors import ValidationFailed
 from radius_service.routers.desired_state import (
-    COMMENT_PREFIX,
     ORDERED_PATHS,
     PRUNED_PATHS,
     DesiredItem,
-    MenuSettings,
     OwnedEntry,
     RouterDesiredState,
     desired_items,
 )
+from radius_service.routers.rule_order import plan_rules
+from radius_service.routers.sync_changes import (
+    RouterChange,
+    differences,
+    owned_key,
+    plan_entry,
+    why_changed,
+)
 
-Action = Literal["add", "set", "remove"]
+__all__ = ["RouterChange", "RouterState", "paths_to_read", "plan_sync"]
+
 POOL_PATH = "/ip/pool"
 RouterState = Mapping[str, Sequence[Mapping[str, str]]]
-
-# The API prints booleans as true/false; we write yes/no.
-_BOOLEANS = {"yes": "true", "no": "false"}
-# Comma lists whose order RouterOS may print differently from how we wrote them.
-_SET_VALUED = {"service", "policy", "dst-port"}
-# Hidden from a user without the `sensitive` policy (our API user has none): compared only
-# when the printout shows them, so an unreadable secret does not cause a change every sync.
-_WRITE_ONLY = {"secret", "password"}
-
-
-@dataclass(frozen=True, slots=True)
-class RouterChange:
-    path: str
-    action: Action
-    params: dict[str, str] = field(default_factory=dict)
-    # `.id` of the entry to set or remove; None for add and for a single-value menu's set.
-    item_id: str | None = None
-    reason: str = ""
 
 
 def paths_to_read(state: RouterDesiredState) -> list[str]:
@@ -59,9 +47,14 @@ def paths_to_read(state: RouterDesiredState) -> list[str]:
     return list(seen)
 
 
-def plan_sync(desired: RouterDesiredState, current: RouterState) -> list[RouterChange]:
+def plan_sync(
+    desired: RouterDesiredState, current: RouterState, *, resend_secrets: bool = False
+) -> list[RouterChange]:
     """Raises ValidationFailed, before anything is changed, when a package names an address
-    pool the router lacks (RouterOS would refuse the profile half way through the sync)."""
+    pool the router lacks (RouterOS would refuse the profile half way through the sync).
+
+    `resend_secrets` writes the RADIUS secret even when its check matches: for a secret
+    changed by hand on the router, which RouterOS does not let our API user read."""
     _check_pools(desired, current)
     items = desired_items(desired)
     changes: list[RouterChange] = []
@@ -70,76 +63,50 @@ def plan_sync(desired: RouterDesiredState, current: RouterState) -> list[RouterC
         if isinstance(item, OwnedEntry):
             wanted_keys.setdefault(item.path, set()).add(item.key)
     # Stale entries go first, so a renamed package's new profile does not clash by name.
+    # `.id`s are per menu: `*2` in one list is not `*2` in another.
+    stale: set[tuple[str, str | None]] = set()
     for path in PRUNED_PATHS:
         for row in current.get(path, ()):
-            key = _owned_key(row)
+            key = owned_key(row)
             if key is not None and key not in wanted_keys.get(path, set()):
+                stale.add((path, row.get(".id")))
                 changes.append(
                     RouterChange(path, "remove", {}, row.get(".id"), f"{key} is no longer wanted")
                 )
-    for index, item in enumerate(items):
-        planned = _plan_item(item, current.get(item.path, ()))
-        if item.path in ORDERED_PATHS:
-            planned = [_placed(c, items[index + 1 :], current) for c in planned]
-        changes += planned
+    ordered_done: set[str] = set()
+    for item in items:
+        rows = current.get(item.path, ())
+        if item.path not in ORDERED_PATHS:
+            changes += _plan_item(item, rows, resend_secrets)
+        elif item.path not in ordered_done:
+            ordered_done.add(item.path)
+            mine = [i for i in items if i.path == item.path and isinstance(i, OwnedEntry)]
+            live = [row for row in rows if (item.path, row.get(".id")) not in stale]
+            changes += plan_rules(item.path, mine, live, resend_secrets=resend_secrets)
     return changes
 
 
-def _placed(
-    change: RouterChange, later: Sequence[DesiredItem], current: RouterState
-) -> RouterChange:
-    """An added rule goes before the first later rule of ours the router already has."""
-    if change.action != "add":
-        return change
-    rows = current.get(change.path, ())
-    for item in later:
-        if isinstance(item, OwnedEntry) and item.path == change.path:
-            for row in rows:
-                if row.get("comment") == item.comment and row.get(".id"):
-                    params = {**change.params, "place-before": row[".id"]}
-                    return RouterChange(change.path, "add", params, None, change.reason)
-    return change
-
-
-def _plan_item(item: DesiredItem, rows: Sequence[Mapping[str, str]]) -> list[RouterChange]:
-    if isinstance(item, MenuSettings):
-        if not item.every_entry:
-            row = rows[0] if rows else {}
-            diff = _differences(item.params, row)
-            if not diff:
-                return []
-            return [RouterChange(item.path, "set", diff, None, _why(diff, row))]
-        out = []
-        for row in rows:
-            diff = _differences(item.params, row)
-            if diff:
-                label = row.get("name", row.get(".id", "?"))
-                out.append(
-                    RouterChange(
-                        item.path, "set", diff, row.get(".id"), f"{label}: {_why(diff, row)}"
-                    )
+def _plan_item(
+    item: DesiredItem, rows: Sequence[Mapping[str, str]], resend_secrets: bool
+) -> list[RouterChange]:
+    if isinstance(item, OwnedEntry):
+        return plan_entry(item, rows, resend_secrets=resend_secrets)[0]
+    if not item.every_entry:
+        row = rows[0] if rows else {}
+        diff = differences(item.params, row)
+        if not diff:
+            return []
+        return [RouterChange(item.path, "set", diff, None, why_changed(diff, row))]
+    out = []
+    for row in rows:
+        diff = differences(item.params, row)
+        if diff:
+            label = row.get("name", row.get(".id", "?"))
+            out.append(
+                RouterChange(
+                    item.path, "set", diff, row.get(".id"), f"{label}: {why_changed(diff, row)}"
                 )
-        return out
-    mine = [row for row in rows if row.get("comment") == item.comment]
-    if not mine:
-        return [
-            RouterChange(
-                item.path, "add", {**item.params, "comment": item.comment}, None,
-                f"{item.key} is missing",
             )
-        ]  # fmt: skip
-    first, *duplicates = mine
-    out = [
-        RouterChange(item.path, "remove", {}, dup.get(".id"), f"duplicate of {item.key}")
-        for dup in duplicates
-    ]
-    diff = _differences(item.params, first)
-    if diff:
-        out.append(
-            RouterChange(
-                item.path, "set", diff, first.get(".id"), f"{item.key}: {_why(diff, first)}"
-            )
-        )
     return out
 
 
@@ -174,37 +141,3 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _owned_key(row: Mapping[str, str]) -> str | None:
-    comment = row.get("comment", "")
-    return comment[len(COMMENT_PREFIX) :] if comment.startswith(COMMENT_PREFIX) else None
-
-
-def _normal(name: str, value: str) -> str:
-    value = _BOOLEANS.get(value, value)
-    if name in _SET_VALUED:
-        return ",".join(sorted(part.strip() for part in value.split(",")))
-    return value
-
-
-def _differences(wanted: Mapping[str, str], row: Mapping[str, str]) -> dict[str, str]:
-    diff: dict[str, str] = {}
-    for name, value in wanted.items():
-        if name not in row:
-            if name in _WRITE_ONLY:
-                continue
-            diff[name] = value
-        elif _normal(name, row[name]) != _normal(name, value):
-            diff[name] = value
-    return diff
-
-
-def _why(diff: Mapping[str, str], row: Mapping[str, str]) -> str:
-    parts = []
-    for name in sorted(diff):
-        if name in _WRITE_ONLY:
-            parts.append(f"{name} changed")
-        else:
-            parts.append(f"{name} {row.get(name, '(unset)')!s} -> {diff[name]}")
-    return ", ".join(parts)

@@ -9,7 +9,7 @@ from radius_service.routers.sync_plan import RouterChange
 
 # Never printed: the preview goes to terminals, logs and command results.
 _MASKED = frozenset({"secret", "password"})
-_VERBS = {"add": "add", "set": "set", "remove": "remove"}
+_VERBS = {"add": "add", "set": "set", "remove": "remove", "move": "move"}
 
 
 def describe_change(change: RouterChange) -> str:

@@ -327,6 +327,28 @@ def test_sync_previews_then_applies(
     qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT_MS)
     assert dialog.state_label.text() == "The router already matches the database."
     assert not dialog.apply_button.isVisible()
+
+    # A secret typed over on the router by hand: previewed, then applied, with the re-send.
+    assert dialog.resend_secret.isVisible()
+    assert dialog.resend_secret.isEnabled()
+    dialog.resend_secret.setChecked(True)
+    assert not dialog.resend_secret.isEnabled()
+    qtbot.waitUntil(lambda: len(commands(site)) == before + 4, timeout=WAIT_MS)
+    resend_id, kind, payload, _status = commands(site)[before + 3]
+    assert (kind, payload) == ("ROUTER_SYNC", {"apply": False, "resend_secret": True})
+    as_service(
+        site,
+        "UPDATE service_commands SET status = 'DONE', finished_at = now(), result = :r "
+        "WHERE id = :i",
+        r="1. /radius set *1: secret=*** (radius: secret re-sent on request)",
+        i=resend_id,
+    )
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT_MS)
+    assert dialog.resend_secret.isEnabled()
+    dialog.apply_button.click()
+    qtbot.waitUntil(lambda: len(commands(site)) == before + 5, timeout=WAIT_MS)
+    _id, kind, payload, _status = commands(site)[before + 4]
+    assert (kind, payload) == ("ROUTER_SYNC", {"apply": True, "resend_secret": True})
     dialog.reject()
 
 

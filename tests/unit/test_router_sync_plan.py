@@ -17,6 +17,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "router_sync"
 DESIRED = RouterDesiredState(
     service_address="10.10.0.1",
     radius_secret="Zx8-radius-secret",
+    secret_check_key="Api-pass-2026",
     portal_host="pay.example-isp.co.ke",
     portal_address="192.0.2.80",
     packages=(
@@ -39,11 +40,22 @@ def _apply(state: State, changes: list[RouterChange]) -> State:
     def printed(params: dict[str, str]) -> dict[str, str]:
         return {k: {"yes": "true", "no": "false"}.get(v, v) for k, v in params.items()}
 
+    def index_of(rows: list[dict[str, str]], item_id: str | None) -> int:
+        if item_id is None:
+            return len(rows)
+        (index,) = [i for i, r in enumerate(rows) if r.get(".id") == item_id]
+        return index
+
     for change in changes:
         rows = out.setdefault(change.path, [])
         if change.action == "add":
             counter += 1
-            rows.append({".id": f"*{counter:X}", **printed(change.params)})
+            params = dict(change.params)
+            at = index_of(rows, params.pop("place-before", None))
+            rows.insert(at, {".id": f"*{counter:X}", **printed(params)})
+        elif change.action == "move":
+            moving = rows.pop(index_of(rows, change.item_id))
+            rows.insert(index_of(rows, change.params.get("destination")), moving)
         elif change.action == "remove":
             rows[:] = [r for r in rows if r.get(".id") != change.item_id]
         elif change.item_id is None:

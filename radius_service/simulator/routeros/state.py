@@ -166,7 +166,7 @@ class RouterState:
             menu = self._menus.get(path)
             if menu is None:
                 raise Trap("no such command prefix", 0)
-            if verb not in menu.spec.verbs:
+            if verb not in menu.spec.verbs and not (verb == "move" and menu.spec.ordered):
                 raise Trap("no such command", 0)
             if verb == "print":
                 rows = self._print(menu, attributes, queries)
@@ -177,6 +177,10 @@ class RouterState:
                 raise Trap("no such command", 0)
             if verb in ("add", "set"):
                 self._check_settable(path, menu.spec, attributes)
+            if verb == "move":
+                self._move(menu, attributes)
+                self.writes += 1
+                return CommandResult([])
             if verb == "add":
                 row_id = self._add(path, dict(attributes))
                 self.writes += 1
@@ -267,6 +271,29 @@ class RouterState:
         menu.rows.insert(position, {".id": row_id, **row})
         self._notify(path, menu.rows[position])
         return row_id
+
+    def _move(self, menu: _Menu, attributes: Mapping[str, str]) -> None:
+        """`move numbers=<ids> destination=<id>`: before `destination`, or to the end."""
+        for name in attributes:
+            if name not in (".id", "numbers", "destination"):
+                raise Trap(f"unknown parameter {name}", 1)
+        references = _references(attributes)
+        if not references:
+            raise Trap("failure: numbers not specified", 1)
+        moving = [menu.find(reference) for reference in references]
+        destination = attributes.get("destination")
+        target = menu.find(destination) if destination else None
+        # Dynamic rules (the hotspot's, for one) stay where RouterOS put them.
+        if any(row.get("dynamic") == "true" for row in [*moving, *([target] if target else [])]):
+            raise Trap("failure: cannot move dynamic entry", 1)
+        if target is not None and any(row is target for row in moving):
+            return
+        for row in moving:
+            menu.rows.remove(row)
+        position = len(menu.rows) if target is None else menu.rows.index(target)
+        menu.rows[position:position] = moving
+        for row in moving:
+            self._notify(menu.spec.path, row)
 
     def _set(self, menu: _Menu, attributes: Mapping[str, str]) -> None:
         changes = {k: v for k, v in attributes.items() if k not in (".id", "numbers")}

@@ -313,6 +313,23 @@ def test_a_router_added_in_the_console_is_answered_at_once(
     assert _reply(nas, PPPOE_USER, PPPOE_PASSWORD).accepted
 
 
+def test_a_router_onboarded_over_wireguard_is_answered_from_its_tunnel_address(
+    cached: CachedServerThread, db: Callable[[], Any]
+) -> None:
+    """RouterOS sends RADIUS over the tunnel from its VPN address, not the registered one;
+    allocating that address (the onboarding script) reaches the client table at once."""
+    tunnel = _nas(cached, source_ip="127.0.0.3", timeout=0.5)
+    assert tunnel.login(PPPOE_USER, PPPOE_PASSWORD) is None  # unknown client: dropped
+    with db() as session:
+        session.execute(update(Nas).values(vpn_ip="127.0.0.3"))
+    _until(lambda: cached.server.clients.lookup("127.0.0.3") is not None, "the tunnel was read")
+    assert _reply(tunnel, PPPOE_USER, PPPOE_PASSWORD).accepted
+    assert _reply(_nas(cached), PPPOE_USER, PPPOE_PASSWORD).accepted  # registered one still
+    (router,) = {cached.server.clients.lookup(ip) for ip in ("127.0.0.1", "127.0.0.3")}
+    assert router is not None
+    assert router.vpn_ip == "127.0.0.3"
+
+
 def test_a_voucher_voided_in_the_console_is_refused_on_the_next_request(
     cached: CachedServerThread, db: Callable[[], Any]
 ) -> None:

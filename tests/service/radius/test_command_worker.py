@@ -9,6 +9,9 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import update
+
+from easyisp_core.models import Nas
 from easyisp_core.models.enums import ServiceCommandKind, ServiceCommandStatus
 from easyisp_core.rules.rate_limit import RateLimitSpec, build_rate_limit
 from easyisp_core.services.session_control import SessionTarget
@@ -42,6 +45,24 @@ def test_an_acked_disconnect_whose_stop_closes_the_session_is_done(site: Site) -
     closed = site.session_row("sess-1")
     assert closed["stopped_at"] is not None
     assert closed["terminate_cause"] == "Admin-Reset"
+    assert site.router.sessions == {}
+
+
+def test_a_router_onboarded_over_wireguard_gets_the_disconnect_at_its_tunnel_address(
+    site: Site,
+) -> None:
+    """Behind carrier NAT the registered address is unreachable; the tunnel address is not."""
+    site.router.connect(PPPOE_USER, "sess-vpn", "10.10.0.8")
+    with site.sessions() as session, session.begin():
+        # Nothing listens on the registered address (loopback: a test never sends elsewhere).
+        session.execute(update(Nas).values(ip_address="127.0.0.66", vpn_ip="127.0.0.1"))
+    command = site.enqueue(DISCONNECT, reason="test")
+
+    assert asyncio.run(site.worker().run_pending()) == 1
+
+    row = site.command(command)
+    assert row.status is ServiceCommandStatus.DONE, row.steps
+    assert "to 127.0.0.1:" in row.steps[0]["detail"]
     assert site.router.sessions == {}
 
 

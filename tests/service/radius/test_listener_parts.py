@@ -71,3 +71,16 @@ def test_the_client_table_matches_inet_and_ipv4_mapped_spellings() -> None:
     assert table.lookup("10.1.2.3") is client
     assert table.lookup("::ffff:10.1.2.3") is client
     assert table.lookup("10.1.2.4") is None
+
+
+def test_a_router_is_known_by_its_tunnel_address_too_but_never_shadows_another() -> None:
+    from uuid import uuid4
+
+    from easyisp_core.services.radius_auth import NasClient
+
+    tunnelled = NasClient(uuid4(), uuid4(), "hill", "198.51.100.7", b"s1", True, "10.10.0.2")
+    clash = NasClient(uuid4(), uuid4(), "shop", "10.10.0.2", b"s2", True, "10.10.0.3")
+    table = ClientTable(iter([tunnelled, clash]))
+    assert table.lookup("198.51.100.7") is tunnelled
+    assert table.lookup("10.10.0.3") is clash
+    assert table.lookup("10.10.0.2") is clash  # a registered address wins

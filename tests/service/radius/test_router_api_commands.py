@@ -255,6 +255,18 @@ def test_router_sync_previews_applies_and_then_has_nothing_to_change(
     assert site.command(again).result == NOTHING_TO_CHANGE
     assert sim.state.writes == len(lines)
 
+    # After a hand edit on the router the console asks for the secret to be re-sent.
+    resend = enqueue_router_command(site, sync, apply=True, resend_secret=True)
+    asyncio.run(run_attempts(make_worker(site), site, 1))
+    row = site.command(resend)
+    assert row.status is ServiceCommandStatus.DONE, row.result
+    assert re.fullmatch(
+        r"Applied 1 changes:\n1\. /radius set \*\w+: secret=\*\*\* "
+        r"\(radius: secret re-sent on request\)",
+        row.result or "",
+    ), row.result
+    assert sim.state.writes == len(lines) + 1
+
 
 def test_router_sync_with_a_bad_payload_changes_nothing(site: Site, sim: SimulatorThread) -> None:
     point_api(site, sim.address)
@@ -263,4 +275,9 @@ def test_router_sync_with_a_bad_payload_changes_nothing(site: Site, sim: Simulat
     row = site.command(command)
     assert row.status is ServiceCommandStatus.FAILED
     assert row.result == "payload 'apply' must be true or false"
+    command = enqueue_router_command(
+        site, ServiceCommandKind.ROUTER_SYNC, apply=False, resend_secret=1
+    )
+    asyncio.run(run_attempts(make_worker(site), site, 1))
+    assert site.command(command).result == "payload 'resend_secret' must be true or false"
     assert sim.state.writes == 0

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from easyisp_core.crypto import SecretBox
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import Nas, Package
+from easyisp_core.onboarding.secret_check import radius_comment
+from easyisp_core.services.nas import nas_fields, update_nas
 from easyisp_core.services.results import PackageInfo, TenantInfo
 from easyisp_core.services.vpn import VpnSiteInfo, publish_site
 from radius_service.routers.client import RouterClient
@@ -20,6 +22,7 @@ from radius_service.routers.desired_inputs import load_desired_state
 from radius_service.routers.desired_state import MPESA_HOSTS, PRUNED_PATHS, RouterDesiredState
 from radius_service.routers.errors import RouterTrap
 from radius_service.routers.sync import apply_changes, preview_sync, sync_router
+from radius_service.routers.sync_changes import owned_key
 from radius_service.routers.sync_plan import RouterChange
 from radius_service.routers.sync_preview import describe_plan
 from radius_service.simulator.routeros.controller import SimulatorThread
@@ -49,7 +52,8 @@ class Site:
             session, self.tenant, name="1 Hour", type="HOTSPOT", download_speed=Decimal("3"),
             upload_speed=Decimal("1"), validity_value=1, validity_unit="HOURS", shared_users=2,
         )  # fmt: skip
-        self.nas_id = make_nas(session, box, self.tenant, secret=SECRET).id
+        self.nas_id = make_nas(session, box, self.tenant, secret=SECRET, api_username=API_USER,
+                               api_password=API_PASSWORD).id  # fmt: skip
 
     def desired(self) -> RouterDesiredState:
         return load_desired_state(
@@ -95,11 +99,7 @@ def single(sim: SimulatorThread, path: str) -> dict[str, str]:
 
 
 def owned(sim: SimulatorThread, path: str) -> dict[str, dict[str, str]]:
-    return {
-        row["comment"].removeprefix("easyisp:"): row
-        for row in sim.state.rows(path)
-        if row.get("comment", "").startswith("easyisp:")
-    }
+    return {key: row for row in sim.state.rows(path) if (key := owned_key(row)) is not None}
 
 
 def foreign(sim: SimulatorThread) -> list[dict[str, str]]:
@@ -112,7 +112,8 @@ def foreign(sim: SimulatorThread) -> list[dict[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+# 7.19: empty menus (walled garden, firewall, pools on a fresh router) print as `!empty`.
+@pytest.mark.parametrize("version", [*VERSIONS, "7.19"])
 def test_a_fresh_router_is_brought_to_the_desired_state_and_a_second_sync_writes_nothing(
     version: str, site: Site, start_sim: Callable[..., SimulatorThread]
 ) -> None:
@@ -251,7 +252,7 @@ def test_the_preview_lists_exactly_what_will_change_in_readable_lines(
         f"1. /ip/hotspot/user/profile remove {hour_id} "
         "(hotspot-profile:1 Hour is no longer wanted)",
         "2. /radius add: address=203.0.113.10 secret=*** service=ppp,hotspot timeout=3s "
-        "comment=easyisp:radius (radius is missing)",
+        f'comment="{radius_comment(SECRET, API_PASSWORD)}" (radius is missing)',
         "3. /ppp/aaa set: use-radius=yes (use-radius false -> yes)",
         f"4. /ppp/profile set {profile_id}: rate-limit=2M/5M "
         "(ppp-profile:Home 5M: rate-limit 10M/10M -> 2M/5M)",
@@ -262,17 +263,44 @@ def test_the_preview_lists_exactly_what_will_change_in_readable_lines(
     run(client.close())
 
 
-def test_the_api_user_cannot_read_the_secret_so_it_is_not_compared(
-    site: Site, start_sim: Callable[..., SimulatorThread]
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_secret_changed_in_the_database_reaches_the_router_though_it_cannot_be_read(
+    version: str, site: Site, start_sim: Callable[..., SimulatorThread]
 ) -> None:
-    sim = start_sim("7.16")
+    sim = start_sim(version)
     client = api_client(sim)
     sync(client, site.desired())
     printed = run(client.print("/radius"))
     assert printed
     assert all("secret" not in row for row in printed)
     assert sync(client, site.desired()) == []
+
+    fields = nas_fields(site.session, site.nas_id).model_copy(
+        update={"secret": "Rotated-secret-2027"}
+    )
+    update_nas(site.session, site.box, site.nas_id, fields)
+    site.session.flush()
+    writes = sim.state.writes
+    (change,) = sync(client, site.desired())
+    assert change.reason == "radius: the secret changed in EasyISP"
+    assert sim.state.writes - writes == 1
+    radius = owned(sim, "/radius")["radius"]
+    assert radius["secret"] == "Rotated-secret-2027"
+    assert radius["comment"] == radius_comment("Rotated-secret-2027", API_PASSWORD)
+    assert sync(client, site.desired()) == []
+
+    # A hand edit on the router is invisible to the API user: re-sent only on request.
+    run(_admin_sets_secret(sim, radius[".id"], "typed-by-hand"))
+    assert sync(client, site.desired()) == []
+    (resent,) = run(sync_router(client, site.desired(), resend_secrets=True))
+    assert resent.params == {"secret": "Rotated-secret-2027"}
+    assert owned(sim, "/radius")["radius"]["secret"] == "Rotated-secret-2027"
     run(client.close())
+
+
+async def _admin_sets_secret(sim: SimulatorThread, radius_id: str, secret: str) -> None:
+    async with client_for(endpoint_for(sim.address)) as admin:
+        await admin.set("/radius", radius_id, secret=secret)
 
 
 def test_a_remove_without_an_id_is_refused(start_sim: Callable[..., SimulatorThread]) -> None:
@@ -368,3 +396,39 @@ def test_the_simulator_refuses_a_profile_naming_an_unknown_pool(
                 await admin.add("/ip/hotspot/user/profile", name="x", **{"address-pool": "nope"})
 
     run(add_profiles())
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_an_operator_rule_put_above_ours_is_passed_by_moving_ours_back_to_the_top(
+    version: str, site: Site, start_sim: Callable[..., SimulatorThread]
+) -> None:
+    sim = start_sim(version)
+    client = api_client(sim)
+    sync(client, site.desired())
+    first = sim.state.rows("/ip/firewall/filter")[0][".id"]
+
+    async def operator_edits() -> list[str]:
+        async with client_for(endpoint_for(sim.address)) as admin:
+            return [
+                await admin.add("/ip/firewall/filter", chain="input", action="drop",
+                                comment="drop all input", **{"place-before": first}),
+                await admin.add("/ip/firewall/filter", chain="forward", action="accept",
+                                comment="accept all forward", **{"place-before": first}),
+            ]  # fmt: skip
+
+    theirs = run(operator_edits())
+    plan = preview(client, site.desired())
+    assert [c.action for c in plan] == ["move"] * 6
+    assert all(c.item_id not in theirs for c in plan)
+    assert "above the operator's rules in chain input" in plan[0].reason
+    assert '"drop all input"' in describe_plan(plan)[0]
+    writes = sim.state.writes
+    sync(client, site.desired())
+    assert sim.state.writes - writes == 6
+    chains = [(row["chain"], row["comment"]) for row in sim.state.rows("/ip/firewall/filter")]
+    for chain in ("input", "forward"):
+        comments = [comment for name, comment in chains if name == chain]
+        assert all(c.startswith("easyisp:") for c in comments[:-1])
+        assert not comments[-1].startswith("easyisp:")
+    assert sync(client, site.desired()) == []
+    run(client.close())

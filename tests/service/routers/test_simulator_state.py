@@ -160,3 +160,31 @@ def test_a_refused_multi_item_change_changes_nothing() -> None:
 def test_only_routeros_6_and_7_versions_are_played(version: str) -> None:
     with pytest.raises(ValueError, match="not a RouterOS 6 or 7 version"):
         RouterState(version)
+
+
+def test_rules_move_before_a_destination_or_to_the_end_and_dynamic_ones_stay() -> None:
+    state = RouterState("7.16")
+    ids = [
+        state.execute("/ip/firewall/filter/add", {"chain": "input", "comment": name}).ret
+        for name in ("a", "b", "c")
+    ]
+    dynamic = state.add_row("/ip/firewall/filter", {"chain": "input", "dynamic": "true"})
+
+    def order() -> list[str]:
+        return [row.get("comment", "") for row in state.rows("/ip/firewall/filter")]
+
+    state.execute("/ip/firewall/filter/move", {"numbers": ids[2], "destination": ids[0]})
+    assert order() == ["c", "a", "b", ""]
+    state.execute("/ip/firewall/filter/move", {"numbers": ids[2]})
+    assert order() == ["a", "b", "", "c"]
+    state.execute("/ip/firewall/filter/move", {"numbers": f"{ids[1]},{ids[0]}",
+                                                "destination": ids[2]})  # fmt: skip
+    assert order() == ["", "b", "a", "c"]
+    for refused in ({"numbers": dynamic}, {"numbers": ids[0], "destination": dynamic}):
+        with pytest.raises(Trap, match="cannot move dynamic"):
+            state.execute("/ip/firewall/filter/move", refused)
+    with pytest.raises(Trap, match="no such command"):
+        state.execute("/ppp/profile/move", {"numbers": "*1"})
+    with pytest.raises(Trap, match="unknown parameter"):
+        state.execute("/ip/firewall/filter/move", {"numbers": ids[0], "place-before": ids[1]})
+    assert order() == ["", "b", "a", "c"]
