@@ -8,6 +8,7 @@ Daraja itself is called by radius_service.mpesa.stk_flow; nothing here touches t
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ from easyisp_core.models.enums import (
     MpesaCallbackOutcome,
 )
 from easyisp_core.repositories.hotspot_purchases import (
-    DeviceAccount,
     HotspotPurchaseRepository,
     PackageOffer,
 )
@@ -38,6 +38,7 @@ from easyisp_core.rules.hotspot_login import (
     hotspot_login,
     receipt_login,
 )
+from easyisp_core.rules.hotspot_signup import SignupRefusal, SignupRefused
 from easyisp_core.rules.phones import normalize_ke_phone
 from easyisp_core.rules.radius_auth import normalize_mac
 from easyisp_core.schemas.gateway_config import MpesaCredentials, MpesaGatewayConfig
@@ -45,6 +46,8 @@ from easyisp_core.schemas.tenant_config import BrandingSettings, TenantConfig
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from easyisp_core.services.gateways import PAYMENT_CREDENTIALS
 from easyisp_core.services.mpesa_callbacks import Processed, process
+
+log = logging.getLogger(__name__)
 
 # "I have already paid" finds payments this recent only.
 RECEIPT_LOGIN_WINDOW = timedelta(days=7)
@@ -65,6 +68,16 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class DeviceSignup:
+    """The account a new device gets when its push is accepted."""
+
+    mac: str
+    phone: str
+    password_enc: bytes
+    username: str
+
+
+@dataclass(frozen=True)
 class PushPlan:
     tenant_id: uuid.UUID
     gateway: GatewaySettings
@@ -79,6 +92,8 @@ class PushPlan:
     # account to): the money then goes to suspense for staff.
     customer_id: uuid.UUID | None
     account_reference: str
+    # A new device's account, made only once Daraja accepted the push (record_push).
+    signup: DeviceSignup | None = None
 
 
 @dataclass(frozen=True)
@@ -133,10 +148,11 @@ def plan_push(
     settings = gateway_settings(session, box, repo.gateway_for(tenant_id, purpose))
     mac = normalize_mac(mac_address)
     account = repo.device_account(tenant_id, mac, [msisdn])
+    signup = None
     if account is None and mac is not None:
-        account = _sign_up(session, box, tenant_id, mac, msisdn)
+        signup = _plan_sign_up(session, box, tenant_id, mac, msisdn)
     prefix = settings.config.account_reference_prefix
-    reference = (prefix + (account.username if account else msisdn))[:12]
+    name = account.username if account else signup.username if signup else msisdn
     return PushPlan(
         tenant_id=tenant_id,
         gateway=settings,
@@ -148,27 +164,27 @@ def plan_push(
         ip_address=ip_address or None,
         nas_id=nas_id,
         customer_id=account.customer_id if account else None,
-        account_reference=reference,
+        account_reference=(prefix + name)[:12],
+        signup=signup,
     )
 
 
-def _sign_up(
+def _plan_sign_up(
     session: Session, box: SecretBox, tenant_id: uuid.UUID, mac: str, msisdn: str
-) -> DeviceAccount:
-    """A new device's own hotspot account, made before the push so the pending request has a
-    customer and the success callback credits and renews it like any other. If Daraja then
-    refuses the push, the account stays: it has no package and no time, and the device's
-    next attempt gets the same one back (one account per MAC)."""
+) -> DeviceSignup:
+    """A new device's own hotspot account, tried now and made in record_push: the database
+    function runs in a rolled-back savepoint, so each of its refusals (sign-up off, the phone
+    over its cap, the MAC bound to a home account) is told before anything is pushed, and a
+    push Daraja refuses leaves no account behind. The success callback then credits and
+    renews the account like any other."""
     repo = HotspotPurchaseRepository(session)
     config = TenantConfig.model_validate(repo.tenant_config(tenant_id))
     if not config.hotspot.self_signup:
-        raise ValidationFailed({"signup": SIGNUP_OFF})
+        raise SignupRefused(SignupRefusal.TURNED_OFF, SIGNUP_OFF)
     # The device logs in by MAC; the password serves the same account on another device.
     sealed = box.encrypt(secrets.token_urlsafe(6), CUSTOMER_PASSWORD)
-    customer_id = repo.self_signup(tenant_id, mac, msisdn, sealed)
-    login = repo.customer_login(customer_id)
-    assert login is not None
-    return DeviceAccount(customer_id, login[0], login[2])
+    username = repo.trial_self_signup(tenant_id, mac, msisdn, sealed)
+    return DeviceSignup(mac, msisdn, sealed, username)
 
 
 def record_push(
@@ -180,8 +196,26 @@ def record_push(
     expires_at: datetime,
 ) -> uuid.UUID:
     """The pending request the callback (or the query job) settles. Written only after
-    Daraja accepted the push: a refused push leaves nothing behind."""
-    return HotspotPurchaseRepository(session).add_pending(
+    Daraja accepted the push: a refused push leaves nothing behind. A new device's account
+    is made here; should the database refuse it now (the phone reached its cap since the
+    plan), the push is recorded without a customer and a payment goes to suspense, never lost.
+    """
+    repo = HotspotPurchaseRepository(session)
+    customer_id = plan.customer_id
+    if plan.signup is not None:
+        signup = plan.signup
+        try:
+            customer_id = repo.self_signup(
+                plan.tenant_id, signup.mac, signup.phone, signup.password_enc
+            )
+        except SignupRefused as exc:
+            log.warning(
+                "push %s: device %s was not signed up (%s); a payment goes to suspense",
+                checkout_request_id,
+                signup.mac,
+                exc.field_errors["signup"],
+            )
+    return repo.add_pending(
         PendingHotspotPayment(
             tenant_id=plan.tenant_id,
             checkout_request_id=checkout_request_id,
@@ -192,7 +226,7 @@ def record_push(
             nas_id=plan.nas_id,
             mac_address=plan.mac_address,
             ip_address=plan.ip_address,
-            customer_id=plan.customer_id,
+            customer_id=customer_id,
             expires_at=expires_at,
         )
     )

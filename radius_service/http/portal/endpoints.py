@@ -46,6 +46,7 @@ from radius_service.http.portal.pages import (
     shop_page,
     wait_page,
 )
+from radius_service.http.portal.refusals import refusal
 from radius_service.http.portal.texts import texts
 from radius_service.mpesa.errors import DarajaError
 from radius_service.mpesa.stk_flow import PushRequest, StkFlow
@@ -113,16 +114,11 @@ class PortalEndpoints:
                     found.tenant_id, package, form.get("phone", ""), ctx.mac or None, ctx.ip or None
                 )
             )
-        except ValidationFailed as exc:
-            key = "bad_phone" if "phone" in exc.field_errors else "bad_package"
-            if "gateway" in exc.field_errors:
-                key = "no_gateway"
-            if "signup" in exc.field_errors:
-                key = "no_signup"
-            return HTMLResponse(shop_page(ctx, found, t[key]), status_code=400)
-        except DarajaError as exc:
-            log.warning("portal STK push for %s refused: %s", ctx.tenant, exc)
-            return HTMLResponse(shop_page(ctx, found, t["daraja_down"]), status_code=503)
+        except (ValidationFailed, DarajaError) as exc:
+            key, status = refusal(exc)
+            if isinstance(exc, DarajaError):
+                log.warning("portal STK push for %s refused: %s", ctx.tenant, exc)
+            return HTMLResponse(shop_page(ctx, found, t[key]), status_code=status)
         url = f"/portal/{ctx.tenant}/wait/{started.pending_id}?{ctx.query()}"
         return RedirectResponse(url, status_code=303)
 
