@@ -29,6 +29,7 @@ from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.rules.hotspot_login import LoginKind
 from easyisp_core.rules.hotspot_signup import SignupRefusal, SignupRefused
 from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_core.services.results import TenantInfo
 from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
 from radius_service.http.callbacks import CallbackEndpoints, build_app
 from radius_service.http.server import HttpServer
@@ -426,7 +427,9 @@ def test_a_device_bound_to_a_home_account_is_told_so_and_nothing_is_pushed(shop:
     with session_scope(shop.admin) as session:
         tenant = session.get(Tenant, shop.tenant_id)
         assert tenant is not None
-        make_customer(session, shop.box, tenant, connection_type="PPPOE", mac_address=NEW_MAC)
+        make_customer(
+            session, shop.box, TenantInfo.of(tenant), connection_type="PPPOE", mac_address=NEW_MAC
+        )
     pushes = len(httpx.get(f"{shop.simulator.url}/simulator/transactions").json()["stk"])
     with pytest.raises(SignupRefused) as refused:
         _push_from(shop, NEW_PHONE, NEW_MAC)
