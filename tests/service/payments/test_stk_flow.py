@@ -237,6 +237,38 @@ def test_push_without_callback_is_settled_by_query_once(shop: Shop) -> None:
     assert after == balance
 
 
+def test_a_push_is_queried_only_once_60_seconds_passed_without_a_callback(shop: Shop) -> None:
+    """The service's default: a push is asked about 60 s after it was sent, not sooner."""
+    pending_id = _push(shop, NO_CALLBACK)
+    checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+    sent = shop.scalar("SELECT created_at FROM pending_hotspot_payments")
+    # The customer has paid at the simulator; only a query can tell us.
+    deadline = time.monotonic() + 30
+    while _sim_state(shop, checkout) != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    async def settle_at(after: timedelta) -> int:
+        flow = shop.flow(clock=lambda: sent + after)
+        assert flow.query_after == timedelta(seconds=60)
+        try:
+            return await flow.settle_unanswered()
+        finally:
+            await flow.aclose()
+
+    assert _run(lambda: settle_at(timedelta(seconds=59))) == 0
+    assert shop.status(pending_id) is HotspotPaymentStatus.PENDING
+    assert _run(lambda: settle_at(timedelta(seconds=61))) == 1
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+
+
+def _sim_state(shop: Shop, checkout: str) -> str:
+    listing = httpx.get(f"{shop.simulator.url}/simulator/transactions").json()
+    (found,) = [t for t in listing["stk"] if t["checkout_request_id"] == checkout]
+    return str(found["state"])
+
+
 def test_cancelled_push_leaves_no_payment(shop: Shop) -> None:
     pending_id = _push(shop, CANCELS)
 
