@@ -268,6 +268,29 @@ class HotspotPurchaseRepository:
             )
         )
 
+    def customers_paid_from(
+        self, tenant_id: uuid.UUID, phone: str, since: datetime, limit: int = 10
+    ) -> list[uuid.UUID]:
+        """Customers whose STK purchases from this phone (2547… form) were paid since
+        `since`, the most recent first. (M-Pesa payments do not keep the payer's phone;
+        the pushes do.)"""
+        last = func.max(PendingHotspotPayment.created_at)
+        rows = self.session.execute(
+            select(PendingHotspotPayment.customer_id)
+            .where(
+                PendingHotspotPayment.tenant_id == tenant_id,
+                PendingHotspotPayment.phone == phone,
+                PendingHotspotPayment.status == HotspotPaymentStatus.COMPLETED,
+                PendingHotspotPayment.payment_id.is_not(None),
+                PendingHotspotPayment.created_at >= since,
+                PendingHotspotPayment.customer_id.is_not(None),
+            )
+            .group_by(PendingHotspotPayment.customer_id)
+            .order_by(last.desc())
+            .limit(limit)
+        )
+        return [row.customer_id for row in rows]
+
 
 def _refused(exc: DBAPIError) -> SignupRefused:
     diag = getattr(exc.orig, "diag", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ log = logging.getLogger(__name__)
 
 # "I have already paid" finds payments this recent only.
 RECEIPT_LOGIN_WINDOW = timedelta(days=7)
+# ... and a phone number (typed instead of a receipt) finds its payments of the last day.
+PHONE_LOGIN_WINDOW = timedelta(days=1)
+# Digits, spaces, '+' and '-' only: a phone number. Receipts always start with a letter.
+_PHONE_TYPED = re.compile(r"\+?[\d\s-]{9,20}")
 SIGNUP_OFF = "this network does not create accounts for new devices"
 # Where the query-settled "callback" came from, for whoever reviews the raw store.
 QUERY_SOURCE_NOTE = "settled by STK Push Query (no callback arrived)"
@@ -337,7 +342,10 @@ def login_by_receipt(
     now: datetime,
 ) -> HotspotLogin | ReceiptRefusal:
     """ "I have already paid": a MAC login for the device that a recent M-Pesa payment with
-    this receipt (whatever route reported it) was made for; otherwise why not."""
+    this receipt (whatever route reported it) was made for; otherwise why not. A phone
+    number instead of a receipt finds that phone's paid purchases of the last day."""
+    if _PHONE_TYPED.fullmatch(receipt.strip()):
+        return _login_by_phone(session, tenant_id, receipt, device_mac, now)
     code = "".join(receipt.split()).upper()
     if not code.isalnum() or not 8 <= len(code) <= 64:
         return ReceiptRefusal.NOT_FOUND
@@ -348,6 +356,31 @@ def login_by_receipt(
         return ReceiptRefusal.NOT_FOUND
     bound_mac, is_hotspot = account
     return receipt_login(bound_mac, device_mac, is_hotspot)
+
+
+def _login_by_phone(
+    session: Session,
+    tenant_id: uuid.UUID,
+    phone: str,
+    device_mac: str | None,
+    now: datetime,
+) -> HotspotLogin | ReceiptRefusal:
+    """The MAC login of this device when one of the accounts the phone paid for lately is
+    bound to it. A phone number is even less secret than a receipt, so it signs in only the
+    bound device and every other answer is the same NO_PHONE_PAYMENT."""
+    try:
+        msisdn = normalize_ke_phone(phone)
+    except ValueError:
+        return ReceiptRefusal.NO_PHONE_PAYMENT
+    repo = HotspotPurchaseRepository(session)
+    for customer_id in repo.customers_paid_from(tenant_id, msisdn, now - PHONE_LOGIN_WINDOW):
+        account = repo.receipt_account(customer_id)
+        if account is None:
+            continue
+        outcome = receipt_login(account[0], device_mac, account[1])
+        if isinstance(outcome, HotspotLogin):
+            return outcome
+    return ReceiptRefusal.NO_PHONE_PAYMENT
 
 
 def _login(

@@ -5,7 +5,7 @@ MikroTik's hotspot login page (docs/captive-portal.md) sends the device to
   POST /portal/{tenant}/buy            package + phone → STK push → the waiting page
   GET  /portal/{tenant}/wait/{id}      polls the status endpoint, then logs in at the router
   GET  /portal/{tenant}/status/{id}    {"state", "message", "login"?} (small JSON)
-  POST /portal/{tenant}/paid           "I have already paid": receipt → login
+  POST /portal/{tenant}/paid           "I have already paid": receipt (or phone) → login
 The voucher form posts straight to the router's login URL.
 """
 
@@ -175,9 +175,10 @@ class PortalEndpoints:
             lambda session: login_by_receipt(session, tenant_id, receipt, ctx.mac or None, now)
         )
         if isinstance(outcome, ReceiptRefusal):
-            if outcome is ReceiptRefusal.NOT_FOUND:
+            unknown = outcome in (ReceiptRefusal.NOT_FOUND, ReceiptRefusal.NO_PHONE_PAYMENT)
+            if unknown:
                 self.attempts.failed(address, ctx.mac)
-            status = 404 if outcome is ReceiptRefusal.NOT_FOUND else 403
+            status = 404 if unknown else 403
             return HTMLResponse(shop_page(ctx, found, t[outcome.value]), status_code=status)
         return HTMLResponse(login_page(ctx, found, outcome, t["paid"]))
 

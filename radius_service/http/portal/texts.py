@@ -15,7 +15,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "voucher": "Voucher code",
         "connect": "Connect",
         "paid_title": "I have already paid",
-        "receipt": "M-Pesa code (e.g. QGH7XXXXXX)",
+        "receipt": "M-Pesa code or phone number (e.g. QGH7XXXXXX or 0712 345 678)",
         "find": "Find my payment",
         "waiting": "Check your phone and enter your M-Pesa PIN to pay {amount}.",
         "paid": "Payment received. Connecting you…",
@@ -25,6 +25,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "The payment did not go through: {reason}",
         "retry": "Try again",
         "not_found": "We could not find that M-Pesa code.",
+        "no_phone_payment": "We found no payment from that number in the last day for this "
+        "device. Enter the M-Pesa code from your SMS instead.",
         "not_hotspot": "That M-Pesa code paid for a home connection, not for this hotspot.",
         "no_device": "That payment is on an account with a username and password: "
         "log in with those, or ask us for help.",
@@ -63,7 +65,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "voucher": "Nambari ya vocha",
         "connect": "Unganisha",
         "paid_title": "Nimeshalipa",
-        "receipt": "Msimbo wa M-Pesa (mf. QGH7XXXXXX)",
+        "receipt": "Msimbo wa M-Pesa au nambari ya simu (mf. QGH7XXXXXX au 0712 345 678)",
         "find": "Tafuta malipo yangu",
         "waiting": "Angalia simu yako na uweke PIN ya M-Pesa kulipa {amount}.",
         "paid": "Malipo yamepokelewa. Tunakuunganisha…",
@@ -73,6 +75,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "Malipo hayakufaulu: {reason}",
         "retry": "Jaribu tena",
         "not_found": "Hatukupata msimbo huo wa M-Pesa.",
+        "no_phone_payment": "Hatukupata malipo kutoka nambari hiyo katika siku moja iliyopita "
+        "kwa kifaa hiki. Weka msimbo wa M-Pesa ulio kwenye SMS yako badala yake.",
         "not_hotspot": "Msimbo huo wa M-Pesa ulilipia muunganisho wa nyumbani, si hotspot hii.",
         "no_device": "Malipo hayo ni ya akaunti yenye jina la mtumiaji na nenosiri: "
         "ingia kwa hayo, au tuulize msaada.",

@@ -305,3 +305,23 @@ def test_a_device_registered_to_a_home_account_is_told_to_use_its_login(
     assert reply.status_code == 403
     assert "registered to a home account" in reply.text
     assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_already_paid_finds_the_payment_by_the_phone_for_this_device_only(
+    portal: Portal,
+) -> None:
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712345600"},
+        )
+        _status(client, reply.headers["location"])
+    found = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "+254 712 345 600"})
+    assert found.status_code == 200
+    assert f'value="{MAC}"' in found.text
+    # Another device, or a number that has not paid: one answer, nothing revealed.
+    for device, phone in [(NEW_DEVICE, "0712345600"), (ROUTER, "0722 000 111")]:
+        refused = httpx.post(f"{portal.url}/paid", data={**device, "receipt": phone})
+        assert refused.status_code == 404
+        assert "no payment from that number" in refused.text
+        assert MAC not in refused.text.split("<form")[0]
