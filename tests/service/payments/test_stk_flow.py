@@ -28,6 +28,7 @@ from easyisp_core.passwords import scram_verifier
 from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.rules.hotspot_login import LoginKind
 from easyisp_core.rules.hotspot_signup import SignupRefusal, SignupRefused
+from easyisp_core.services.audit import verify_chain
 from easyisp_core.services.gateways import create_payment_gateway
 from easyisp_core.services.results import TenantInfo
 from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
@@ -447,6 +448,9 @@ def test_a_push_daraja_refuses_leaves_no_account_for_the_new_device(shop: Shop) 
     pending_id = _push_from(shop, NEW_PHONE, NEW_MAC)
     assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
     assert _accounts_of(shop, NEW_MAC) == 1
+    # The rolled-back trial left no gap in the audit chain.
+    with session_scope(shop.admin) as session:
+        assert verify_chain(session).problems == []
     owner = shop.scalar(
         "SELECT customer_id FROM pending_hotspot_payments WHERE id = :p", p=pending_id
     )
