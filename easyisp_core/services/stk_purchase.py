@@ -199,6 +199,7 @@ def record_push(
     checkout_request_id: str,
     merchant_request_id: str | None,
     expires_at: datetime,
+    now: datetime,
 ) -> uuid.UUID:
     """The pending request the callback (or the query job) settles. Written only after
     Daraja accepted the push: a refused push leaves nothing behind. A new device's account
@@ -220,7 +221,7 @@ def record_push(
                 signup.mac,
                 exc.field_errors["signup"],
             )
-    return repo.add_pending(
+    pending_id = repo.add_pending(
         PendingHotspotPayment(
             tenant_id=plan.tenant_id,
             checkout_request_id=checkout_request_id,
@@ -235,6 +236,10 @@ def record_push(
             expires_at=expires_at,
         )
     )
+    # A result that came before this row did waits PENDING (UNMATCHED_STK_GRACE): apply it.
+    for callback_id in MpesaCallbackRepository(session).pending_stk(checkout_request_id):
+        process(session, callback_id, now)
+    return pending_id
 
 
 def settle_from_query(
