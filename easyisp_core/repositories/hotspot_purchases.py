@@ -13,7 +13,6 @@ from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import ValidationFailed
 from easyisp_core.models import (
     Customer,
     MpesaCallback,
@@ -33,6 +32,7 @@ from easyisp_core.models.enums import (
     PaymentStatus,
     TenantStatus,
 )
+from easyisp_core.rules.hotspot_signup import SignupRefused, signup_refusal
 
 
 @dataclass(frozen=True)
@@ -139,16 +139,40 @@ class HotspotPurchaseRepository:
     ) -> uuid.UUID:
         """The device's hotspot account, created by easyisp_hotspot_self_signup (migration
         0015) when it has none: one per (tenant, MAC) even for concurrent callers.
-        ValidationFailed when the database refuses (sign-up off, phone over its cap)."""
+        SignupRefused when the database refuses (sign-up off, phone over its cap, the device
+        bound to a home account)."""
         try:
             with self.session.begin_nested():
-                created = self.session.scalar(
-                    text("SELECT easyisp_hotspot_self_signup(:t, CAST(:m AS macaddr), :p, :pw)"),
-                    {"t": tenant_id, "m": mac, "p": phone, "pw": password_enc},
-                )
+                created = self._call_signup(tenant_id, mac, phone, password_enc)
         except DBAPIError as exc:
-            reason = getattr(getattr(exc.orig, "diag", None), "message_primary", None)
-            raise ValidationFailed({"signup": reason or "this device cannot sign up"}) from exc
+            raise _refused(exc) from exc
+        return created
+
+    def trial_self_signup(
+        self, tenant_id: uuid.UUID, mac: str, phone: str, password_enc: bytes
+    ) -> str:
+        """The username the device's sign-up would get, without keeping the account: the
+        function runs in a savepoint that is always rolled back, so every refusal it would
+        make is known before an STK push is sent, and a push Daraja refuses leaves no
+        account behind. SignupRefused as self_signup."""
+        savepoint = self.session.begin_nested()
+        try:
+            created = self._call_signup(tenant_id, mac, phone, password_enc)
+            username = self.session.scalar(select(Customer.username).where(Customer.id == created))
+        except DBAPIError as exc:
+            raise _refused(exc) from exc
+        finally:
+            savepoint.rollback()
+        assert username is not None
+        return username
+
+    def _call_signup(
+        self, tenant_id: uuid.UUID, mac: str, phone: str, password_enc: bytes
+    ) -> uuid.UUID:
+        created = self.session.scalar(
+            text("SELECT easyisp_hotspot_self_signup(:t, CAST(:m AS macaddr), :p, :pw)"),
+            {"t": tenant_id, "m": mac, "p": phone, "pw": password_enc},
+        )
         assert isinstance(created, uuid.UUID)
         return created
 
@@ -243,3 +267,33 @@ class HotspotPurchaseRepository:
                 Payment.paid_at >= since,
             )
         )
+
+    def customers_paid_from(
+        self, tenant_id: uuid.UUID, phone: str, since: datetime, limit: int = 10
+    ) -> list[uuid.UUID]:
+        """Customers whose STK purchases from this phone (2547… form) were paid since
+        `since`, the most recent first. (M-Pesa payments do not keep the payer's phone;
+        the pushes do.)"""
+        last = func.max(PendingHotspotPayment.created_at)
+        rows = self.session.execute(
+            select(PendingHotspotPayment.customer_id)
+            .where(
+                PendingHotspotPayment.tenant_id == tenant_id,
+                PendingHotspotPayment.phone == phone,
+                PendingHotspotPayment.status == HotspotPaymentStatus.COMPLETED,
+                PendingHotspotPayment.payment_id.is_not(None),
+                PendingHotspotPayment.created_at >= since,
+                PendingHotspotPayment.customer_id.is_not(None),
+            )
+            .group_by(PendingHotspotPayment.customer_id)
+            .order_by(last.desc())
+            .limit(limit)
+        )
+        return [row.customer_id for row in rows]
+
+
+def _refused(exc: DBAPIError) -> SignupRefused:
+    diag = getattr(exc.orig, "diag", None)
+    reason = signup_refusal(getattr(diag, "sqlstate", None) or getattr(exc.orig, "sqlstate", None))
+    message = getattr(diag, "message_primary", None) or "this device cannot sign up"
+    return SignupRefused(reason, message)

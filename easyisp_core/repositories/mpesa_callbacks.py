@@ -120,6 +120,22 @@ class MpesaCallbackRepository:
             )
         )
 
+    def pending_stk(self, checkout_request_id: str) -> list[int]:
+        """Trusted first deliveries of this push's result still waiting to be processed."""
+        return list(
+            self.session.scalars(
+                select(MpesaCallback.id)
+                .where(
+                    MpesaCallback.kind == MpesaCallbackKind.STK,
+                    MpesaCallback.external_id == checkout_request_id,
+                    MpesaCallback.outcome == MpesaCallbackOutcome.PENDING,
+                    MpesaCallback.trusted,
+                    MpesaCallback.duplicate_of.is_(None),
+                )
+                .order_by(MpesaCallback.id)
+            )
+        )
+
     def close_review(self, callback_id: int, note: str) -> None:
         """REVIEW → IGNORED with the note; the database function checks the permission
         and the outcome and writes the audit trail."""

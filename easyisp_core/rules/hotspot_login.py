@@ -45,6 +45,9 @@ class ReceiptRefusal(enum.StrEnum):
     NOT_HOTSPOT = "not_hotspot"  # the payment was for a home (PPPoE, static…) connection
     NO_DEVICE = "no_device"  # the account has no device bound: it logs in with its password
     OTHER_DEVICE = "other_device"  # the account is bound to another device
+    # "I have already paid" by phone number: no recent payment from it for this device. One
+    # answer for every case, so a typed number tells nothing about someone else's payments.
+    NO_PHONE_PAYMENT = "no_phone_payment"
 
 
 def receipt_login(

@@ -50,6 +50,12 @@ log = logging.getLogger(__name__)
 Outcome = MpesaCallbackOutcome
 # How long after a query-settled STK payment its C2B confirmation is matched to it.
 QUERY_SETTLED_WINDOW = timedelta(hours=2)
+# A callback can outrun our own record of its push (Daraja answered the push, then called
+# back before record_push committed the pending row). One naming no push of ours stays
+# PENDING this long (record_push processes it, else the upkeep sweep retries it) before it
+# is kept for review, so a quick answer (a cancel, insufficient funds) is not mistaken for
+# a forgery.
+UNMATCHED_STK_GRACE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,9 @@ def process(session: Session, callback_id: int, now: datetime) -> Processed:
     else:
         result = (Processed(Outcome.IGNORED, "validation requests are answered, not applied"), None)
     processed, payment_id = result
+    if processed.outcome is Outcome.PENDING:
+        log.info("M-Pesa callback %d left pending: %s", row.id, processed.reason)
+        return processed
     repo.set_outcome(row.id, processed.outcome, processed.reason, payment_id, now)
     if processed.outcome is Outcome.REVIEW:
         log.warning("M-Pesa callback %d kept for review: %s", row.id, processed.reason)
@@ -183,6 +192,8 @@ def _apply_stk(
     pendings = PendingPaymentRepository(session)
     pending = pendings.lock_by_checkout(stk.checkout_request_id)
     if pending is None:
+        if now - row.received_at < UNMATCHED_STK_GRACE:
+            return Processed(Outcome.PENDING, "its STK push is not recorded yet"), None
         return Processed(Outcome.REVIEW, "no STK push of ours has this CheckoutRequestID"), None
     if pending.tenant_id != gateway.tenant_id:
         return Processed(Outcome.REVIEW, "the STK push belongs to another tenant"), None

@@ -8,6 +8,8 @@ Daraja itself is called by radius_service.mpesa.stk_flow; nothing here touches t
 from __future__ import annotations
 
 import json
+import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,7 +29,6 @@ from easyisp_core.models.enums import (
     MpesaCallbackOutcome,
 )
 from easyisp_core.repositories.hotspot_purchases import (
-    DeviceAccount,
     HotspotPurchaseRepository,
     PackageOffer,
 )
@@ -38,6 +39,7 @@ from easyisp_core.rules.hotspot_login import (
     hotspot_login,
     receipt_login,
 )
+from easyisp_core.rules.hotspot_signup import SignupRefusal, SignupRefused
 from easyisp_core.rules.phones import normalize_ke_phone
 from easyisp_core.rules.radius_auth import normalize_mac
 from easyisp_core.schemas.gateway_config import MpesaCredentials, MpesaGatewayConfig
@@ -46,8 +48,14 @@ from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from easyisp_core.services.gateways import PAYMENT_CREDENTIALS
 from easyisp_core.services.mpesa_callbacks import Processed, process
 
+log = logging.getLogger(__name__)
+
 # "I have already paid" finds payments this recent only.
 RECEIPT_LOGIN_WINDOW = timedelta(days=7)
+# ... and a phone number (typed instead of a receipt) finds its payments of the last day.
+PHONE_LOGIN_WINDOW = timedelta(days=1)
+# Digits, spaces, '+' and '-' only: a phone number. Receipts always start with a letter.
+_PHONE_TYPED = re.compile(r"\+?[\d\s-]{9,20}")
 SIGNUP_OFF = "this network does not create accounts for new devices"
 # Where the query-settled "callback" came from, for whoever reviews the raw store.
 QUERY_SOURCE_NOTE = "settled by STK Push Query (no callback arrived)"
@@ -65,6 +73,16 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class DeviceSignup:
+    """The account a new device gets when its push is accepted."""
+
+    mac: str
+    phone: str
+    password_enc: bytes
+    username: str
+
+
+@dataclass(frozen=True)
 class PushPlan:
     tenant_id: uuid.UUID
     gateway: GatewaySettings
@@ -79,6 +97,8 @@ class PushPlan:
     # account to): the money then goes to suspense for staff.
     customer_id: uuid.UUID | None
     account_reference: str
+    # A new device's account, made only once Daraja accepted the push (record_push).
+    signup: DeviceSignup | None = None
 
 
 @dataclass(frozen=True)
@@ -133,10 +153,11 @@ def plan_push(
     settings = gateway_settings(session, box, repo.gateway_for(tenant_id, purpose))
     mac = normalize_mac(mac_address)
     account = repo.device_account(tenant_id, mac, [msisdn])
+    signup = None
     if account is None and mac is not None:
-        account = _sign_up(session, box, tenant_id, mac, msisdn)
+        signup = _plan_sign_up(session, box, tenant_id, mac, msisdn)
     prefix = settings.config.account_reference_prefix
-    reference = (prefix + (account.username if account else msisdn))[:12]
+    name = account.username if account else signup.username if signup else msisdn
     return PushPlan(
         tenant_id=tenant_id,
         gateway=settings,
@@ -148,27 +169,27 @@ def plan_push(
         ip_address=ip_address or None,
         nas_id=nas_id,
         customer_id=account.customer_id if account else None,
-        account_reference=reference,
+        account_reference=(prefix + name)[:12],
+        signup=signup,
     )
 
 
-def _sign_up(
+def _plan_sign_up(
     session: Session, box: SecretBox, tenant_id: uuid.UUID, mac: str, msisdn: str
-) -> DeviceAccount:
-    """A new device's own hotspot account, made before the push so the pending request has a
-    customer and the success callback credits and renews it like any other. If Daraja then
-    refuses the push, the account stays: it has no package and no time, and the device's
-    next attempt gets the same one back (one account per MAC)."""
+) -> DeviceSignup:
+    """A new device's own hotspot account, tried now and made in record_push: the database
+    function runs in a rolled-back savepoint, so each of its refusals (sign-up off, the phone
+    over its cap, the MAC bound to a home account) is told before anything is pushed, and a
+    push Daraja refuses leaves no account behind. The success callback then credits and
+    renews the account like any other."""
     repo = HotspotPurchaseRepository(session)
     config = TenantConfig.model_validate(repo.tenant_config(tenant_id))
     if not config.hotspot.self_signup:
-        raise ValidationFailed({"signup": SIGNUP_OFF})
+        raise SignupRefused(SignupRefusal.TURNED_OFF, SIGNUP_OFF)
     # The device logs in by MAC; the password serves the same account on another device.
     sealed = box.encrypt(secrets.token_urlsafe(6), CUSTOMER_PASSWORD)
-    customer_id = repo.self_signup(tenant_id, mac, msisdn, sealed)
-    login = repo.customer_login(customer_id)
-    assert login is not None
-    return DeviceAccount(customer_id, login[0], login[2])
+    username = repo.trial_self_signup(tenant_id, mac, msisdn, sealed)
+    return DeviceSignup(mac, msisdn, sealed, username)
 
 
 def record_push(
@@ -178,10 +199,29 @@ def record_push(
     checkout_request_id: str,
     merchant_request_id: str | None,
     expires_at: datetime,
+    now: datetime,
 ) -> uuid.UUID:
     """The pending request the callback (or the query job) settles. Written only after
-    Daraja accepted the push: a refused push leaves nothing behind."""
-    return HotspotPurchaseRepository(session).add_pending(
+    Daraja accepted the push: a refused push leaves nothing behind. A new device's account
+    is made here; should the database refuse it now (the phone reached its cap since the
+    plan), the push is recorded without a customer and a payment goes to suspense, never lost.
+    """
+    repo = HotspotPurchaseRepository(session)
+    customer_id = plan.customer_id
+    if plan.signup is not None:
+        signup = plan.signup
+        try:
+            customer_id = repo.self_signup(
+                plan.tenant_id, signup.mac, signup.phone, signup.password_enc
+            )
+        except SignupRefused as exc:
+            log.warning(
+                "push %s: device %s was not signed up (%s); a payment goes to suspense",
+                checkout_request_id,
+                signup.mac,
+                exc.field_errors["signup"],
+            )
+    pending_id = repo.add_pending(
         PendingHotspotPayment(
             tenant_id=plan.tenant_id,
             checkout_request_id=checkout_request_id,
@@ -192,10 +232,14 @@ def record_push(
             nas_id=plan.nas_id,
             mac_address=plan.mac_address,
             ip_address=plan.ip_address,
-            customer_id=plan.customer_id,
+            customer_id=customer_id,
             expires_at=expires_at,
         )
     )
+    # A result that came before this row did waits PENDING (UNMATCHED_STK_GRACE): apply it.
+    for callback_id in MpesaCallbackRepository(session).pending_stk(checkout_request_id):
+        process(session, callback_id, now)
+    return pending_id
 
 
 def settle_from_query(
@@ -303,7 +347,10 @@ def login_by_receipt(
     now: datetime,
 ) -> HotspotLogin | ReceiptRefusal:
     """ "I have already paid": a MAC login for the device that a recent M-Pesa payment with
-    this receipt (whatever route reported it) was made for; otherwise why not."""
+    this receipt (whatever route reported it) was made for; otherwise why not. A phone
+    number instead of a receipt finds that phone's paid purchases of the last day."""
+    if _PHONE_TYPED.fullmatch(receipt.strip()):
+        return _login_by_phone(session, tenant_id, receipt, device_mac, now)
     code = "".join(receipt.split()).upper()
     if not code.isalnum() or not 8 <= len(code) <= 64:
         return ReceiptRefusal.NOT_FOUND
@@ -314,6 +361,31 @@ def login_by_receipt(
         return ReceiptRefusal.NOT_FOUND
     bound_mac, is_hotspot = account
     return receipt_login(bound_mac, device_mac, is_hotspot)
+
+
+def _login_by_phone(
+    session: Session,
+    tenant_id: uuid.UUID,
+    phone: str,
+    device_mac: str | None,
+    now: datetime,
+) -> HotspotLogin | ReceiptRefusal:
+    """The MAC login of this device when one of the accounts the phone paid for lately is
+    bound to it. A phone number is even less secret than a receipt, so it signs in only the
+    bound device and every other answer is the same NO_PHONE_PAYMENT."""
+    try:
+        msisdn = normalize_ke_phone(phone)
+    except ValueError:
+        return ReceiptRefusal.NO_PHONE_PAYMENT
+    repo = HotspotPurchaseRepository(session)
+    for customer_id in repo.customers_paid_from(tenant_id, msisdn, now - PHONE_LOGIN_WINDOW):
+        account = repo.receipt_account(customer_id)
+        if account is None:
+            continue
+        outcome = receipt_login(account[0], device_mac, account[1])
+        if isinstance(outcome, HotspotLogin):
+            return outcome
+    return ReceiptRefusal.NO_PHONE_PAYMENT
 
 
 def _login(

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -124,7 +124,7 @@ class CommandWorker:
         while not stop.is_set():
             wake.clear()
             try:
-                await self.run_pending()
+                await self.run_pending(wake)
                 timeout = await self._until_next_retry(poll_interval)
             except Exception:
                 self.counters["commands.worker_failures"] += 1
@@ -143,20 +143,41 @@ class CommandWorker:
             return poll_interval
         return min(poll_interval, max((due - self._clock()).total_seconds(), 0.0))
 
-    async def run_pending(self) -> int:
-        """Claim and run every due command (up to `concurrency` at a time); how many ran."""
+    async def run_pending(self, wake: asyncio.Event | None = None) -> int:
+        """Claim and run every due command, up to `concurrency` at a time; how many ran.
+
+        A slot freed by one command claims the next at once, and a notification (`wake`)
+        claims into free slots while others still run: a renewal's DISCONNECT never waits
+        for a whole batch of slower commands (re-authorisation latency, bench/payments.py)."""
         ran = 0
-        while True:
-            batch: list[ClaimedCommand] = []
-            for _ in range(self._concurrency):
-                claimed = await self._db(self._claim)
-                if claimed is None:
-                    break
-                batch.append(claimed)
-            if not batch:
-                return ran
-            await asyncio.gather(*(self._execute(command) for command in batch))
-            ran += len(batch)
+        running: set[asyncio.Future[None]] = set()
+        try:
+            while True:
+                while len(running) < self._concurrency:
+                    claimed = await self._db(self._claim)
+                    if claimed is None:
+                        break
+                    running.add(asyncio.ensure_future(self._execute(claimed)))
+                    ran += 1
+                if not running:
+                    return ran
+                waiter = asyncio.ensure_future(wake.wait()) if wake is not None else None
+                watched: set[asyncio.Future[Any]] = set(running)
+                if waiter is not None:
+                    watched.add(waiter)
+                try:
+                    await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if waiter is not None:
+                        waiter.cancel()
+                running = {task for task in running if not task.done()}
+                if wake is not None and wake.is_set():
+                    wake.clear()
+        except asyncio.CancelledError:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
 
     def _claim(self, session: Session) -> ClaimedCommand | None:
         now = self._clock()

@@ -154,14 +154,15 @@ class StkFlow:
             )
         )
         accepted = await self._push(plan)
-        expires_at = self.clock() + self.pending_ttl
+        now = self.clock()
         pending_id = await self._in_transaction(
             lambda session: record_push(
                 session,
                 plan,
                 checkout_request_id=accepted.checkout_request_id,
                 merchant_request_id=accepted.merchant_request_id,
-                expires_at=expires_at,
+                expires_at=now + self.pending_ttl,
+                now=now,
             )
         )
         self.counters["mpesa.stk.pushed"] += 1

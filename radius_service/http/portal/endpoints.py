@@ -5,7 +5,7 @@ MikroTik's hotspot login page (docs/captive-portal.md) sends the device to
   POST /portal/{tenant}/buy            package + phone → STK push → the waiting page
   GET  /portal/{tenant}/wait/{id}      polls the status endpoint, then logs in at the router
   GET  /portal/{tenant}/status/{id}    {"state", "message", "login"?} (small JSON)
-  POST /portal/{tenant}/paid           "I have already paid": receipt → login
+  POST /portal/{tenant}/paid           "I have already paid": receipt (or phone) → login
 The voucher form posts straight to the router's login URL.
 """
 
@@ -46,6 +46,7 @@ from radius_service.http.portal.pages import (
     shop_page,
     wait_page,
 )
+from radius_service.http.portal.refusals import refusal
 from radius_service.http.portal.texts import texts
 from radius_service.mpesa.errors import DarajaError
 from radius_service.mpesa.stk_flow import PushRequest, StkFlow
@@ -113,16 +114,11 @@ class PortalEndpoints:
                     found.tenant_id, package, form.get("phone", ""), ctx.mac or None, ctx.ip or None
                 )
             )
-        except ValidationFailed as exc:
-            key = "bad_phone" if "phone" in exc.field_errors else "bad_package"
-            if "gateway" in exc.field_errors:
-                key = "no_gateway"
-            if "signup" in exc.field_errors:
-                key = "no_signup"
-            return HTMLResponse(shop_page(ctx, found, t[key]), status_code=400)
-        except DarajaError as exc:
-            log.warning("portal STK push for %s refused: %s", ctx.tenant, exc)
-            return HTMLResponse(shop_page(ctx, found, t["daraja_down"]), status_code=503)
+        except (ValidationFailed, DarajaError) as exc:
+            key, status = refusal(exc)
+            if isinstance(exc, DarajaError):
+                log.warning("portal STK push for %s refused: %s", ctx.tenant, exc)
+            return HTMLResponse(shop_page(ctx, found, t[key]), status_code=status)
         url = f"/portal/{ctx.tenant}/wait/{started.pending_id}?{ctx.query()}"
         return RedirectResponse(url, status_code=303)
 
@@ -179,9 +175,10 @@ class PortalEndpoints:
             lambda session: login_by_receipt(session, tenant_id, receipt, ctx.mac or None, now)
         )
         if isinstance(outcome, ReceiptRefusal):
-            if outcome is ReceiptRefusal.NOT_FOUND:
+            unknown = outcome in (ReceiptRefusal.NOT_FOUND, ReceiptRefusal.NO_PHONE_PAYMENT)
+            if unknown:
                 self.attempts.failed(address, ctx.mac)
-            status = 404 if outcome is ReceiptRefusal.NOT_FOUND else 403
+            status = 404 if unknown else 403
             return HTMLResponse(shop_page(ctx, found, t[outcome.value]), status_code=status)
         return HTMLResponse(login_page(ctx, found, outcome, t["paid"]))
 

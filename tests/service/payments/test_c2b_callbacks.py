@@ -3,9 +3,11 @@ and one receipt reported by both STK and C2B crediting once."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from easyisp_core.crypto import SecretBox
@@ -57,6 +59,48 @@ def test_one_receipt_by_stk_callback_and_c2b_confirmation_credits_once(h: Harnes
     assert h.scalar("SELECT count(*) FROM wallet_transactions WHERE kind = 'TOPUP'") == 1
     outcomes = sorted(r[0] for r in h.rows("SELECT outcome FROM mpesa_callbacks"))
     assert outcomes == ["APPLIED", "IGNORED"]
+
+
+def test_one_receipt_racing_in_by_both_routes_at_once_credits_once(h: Harness) -> None:
+    """25 copies of the STK callback and 25 of the C2B confirmation for one receipt, all at
+    the same moment: one payment, one top-up, one renewal."""
+    h.pending_stk("ws_CO_race")
+    stk = stk_success("ws_CO_race", amount=50, receipt="RACEROUTE1")
+    confirmation = c2b("RACEROUTE1", amount="50", account=h.site.account_number)
+
+    async def flood() -> list[int]:
+        async with httpx.AsyncClient(base_url=h.server.base_url, timeout=60) as client:
+            posts = [client.post(f"/pay/{h.site.token}/stk", json=stk) for _ in range(25)]
+            posts += [
+                client.post(f"/pay/{h.site.token}/c2b/confirmation", json=confirmation)
+                for _ in range(25)
+            ]
+            replies = await asyncio.gather(*posts)
+        return [r.status_code for r in replies]
+
+    assert asyncio.run(flood()) == [200] * 50
+    h.settle()
+    assert h.scalar("SELECT count(*) FROM payments WHERE transaction_id = 'RACEROUTE1'") == 1
+    assert h.scalar("SELECT count(*) FROM wallet_transactions WHERE kind = 'TOPUP'") == 1
+    assert h.scalar("SELECT count(*) FROM wallet_transactions WHERE kind = 'PACKAGE_PURCHASE'") == 1
+    outcomes = dict(h.rows("SELECT outcome, count(*) FROM mpesa_callbacks GROUP BY outcome"))
+    assert outcomes == {"APPLIED": 1, "IGNORED": 49}
+
+
+@pytest.mark.parametrize("typed", ["lower", "spaced", "padded"])
+def test_a_confirmation_finds_the_account_whatever_its_case_and_spaces(
+    h: Harness, typed: str
+) -> None:
+    number = h.site.account_number
+    account = {
+        "lower": number.lower(),
+        "spaced": " ".join(number),
+        "padded": f"  {number[:3]} {number[3:].lower()}  ",
+    }[typed]
+    h.post("c2b/confirmation", c2b("LOOSE00001", amount="50", account=account))
+    h.settle()
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "APPLIED"
+    assert h.scalar("SELECT customer_id FROM payments") == h.site.customer_id
 
 
 def test_an_unmatched_confirmation_waits_in_suspense_until_staff_assign_it(h: Harness) -> None:

@@ -22,14 +22,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.errors import ValidationFailed
+from easyisp_core.models import Tenant
 from easyisp_core.models.enums import HotspotPaymentStatus
 from easyisp_core.passwords import scram_verifier
 from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.rules.hotspot_login import LoginKind
+from easyisp_core.rules.hotspot_signup import SignupRefusal, SignupRefused
+from easyisp_core.services.audit import verify_chain
 from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_core.services.results import TenantInfo
 from easyisp_core.services.stk_purchase import login_after_purchase, purchase_status
 from radius_service.http.callbacks import CallbackEndpoints, build_app
 from radius_service.http.server import HttpServer
+from radius_service.mpesa.errors import DarajaBadRequest
 from radius_service.mpesa.stk_flow import PushRequest, StkFlow
 from radius_service.simulator.daraja.runner import DarajaSimulator
 from radius_service.simulator.daraja.state import (
@@ -233,6 +238,38 @@ def test_push_without_callback_is_settled_by_query_once(shop: Shop) -> None:
     assert after == balance
 
 
+def test_a_push_is_queried_only_once_60_seconds_passed_without_a_callback(shop: Shop) -> None:
+    """The service's default: a push is asked about 60 s after it was sent, not sooner."""
+    pending_id = _push(shop, NO_CALLBACK)
+    checkout = shop.scalar("SELECT checkout_request_id FROM pending_hotspot_payments")
+    sent = shop.scalar("SELECT created_at FROM pending_hotspot_payments")
+    # The customer has paid at the simulator; only a query can tell us.
+    deadline = time.monotonic() + 30
+    while _sim_state(shop, checkout) != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    async def settle_at(after: timedelta) -> int:
+        flow = shop.flow(clock=lambda: sent + after)
+        assert flow.query_after == timedelta(seconds=60)
+        try:
+            return await flow.settle_unanswered()
+        finally:
+            await flow.aclose()
+
+    assert _run(lambda: settle_at(timedelta(seconds=59))) == 0
+    assert shop.status(pending_id) is HotspotPaymentStatus.PENDING
+    assert _run(lambda: settle_at(timedelta(seconds=61))) == 1
+    assert shop.status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert shop.payments() == 1
+
+
+def _sim_state(shop: Shop, checkout: str) -> str:
+    listing = httpx.get(f"{shop.simulator.url}/simulator/transactions").json()
+    (found,) = [t for t in listing["stk"] if t["checkout_request_id"] == checkout]
+    return str(found["state"])
+
+
 def test_cancelled_push_leaves_no_payment(shop: Shop) -> None:
     pending_id = _push(shop, CANCELS)
 
@@ -387,6 +424,53 @@ def test_self_signup_turned_off_refuses_and_creates_nothing(shop: Shop) -> None:
         _push_from(shop, NEW_PHONE, NEW_MAC)
     assert "signup" in refused.value.field_errors
     assert _accounts_of(shop, NEW_MAC) == 0
+    assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_a_push_daraja_refuses_leaves_no_account_for_the_new_device(shop: Shop) -> None:
+    """The sign-up is only tried before the push; the account is made once Daraja has
+    accepted it, so a refused push leaves no orphan account (nor its audit rows)."""
+    with session_scope(shop.admin) as session:
+        session.execute(text("UPDATE payment_gateways SET shortcode = '999999'"))
+    customers = shop.scalar("SELECT count(*) FROM customers")
+    audit = shop.scalar("SELECT count(*) FROM audit_logs")
+    with pytest.raises(DarajaBadRequest, match="Merchant does not exist"):
+        _push_from(shop, NEW_PHONE, NEW_MAC)
+    assert shop.scalar("SELECT count(*) FROM customers") == customers
+    assert shop.scalar("SELECT count(*) FROM audit_logs") == audit
+    assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+    # Once Daraja accepts a push, the account is made and the payment credits it.
+    with session_scope(shop.admin) as session:
+        session.execute(
+            text("UPDATE payment_gateways SET shortcode = :s"), {"s": SANDBOX_SHORTCODE}
+        )
+    pending_id = _push_from(shop, NEW_PHONE, NEW_MAC)
+    assert shop.wait_status(pending_id) is HotspotPaymentStatus.COMPLETED
+    assert _accounts_of(shop, NEW_MAC) == 1
+    # The rolled-back trial left no gap in the audit chain.
+    with session_scope(shop.admin) as session:
+        assert verify_chain(session).problems == []
+    owner = shop.scalar(
+        "SELECT customer_id FROM pending_hotspot_payments WHERE id = :p", p=pending_id
+    )
+    assert owner == shop.scalar(
+        "SELECT id FROM customers WHERE mac_address = CAST(:m AS macaddr)", m=NEW_MAC
+    )
+
+
+def test_a_device_bound_to_a_home_account_is_told_so_and_nothing_is_pushed(shop: Shop) -> None:
+    with session_scope(shop.admin) as session:
+        tenant = session.get(Tenant, shop.tenant_id)
+        assert tenant is not None
+        make_customer(
+            session, shop.box, TenantInfo.of(tenant), connection_type="PPPOE", mac_address=NEW_MAC
+        )
+    pushes = len(httpx.get(f"{shop.simulator.url}/simulator/transactions").json()["stk"])
+    with pytest.raises(SignupRefused) as refused:
+        _push_from(shop, NEW_PHONE, NEW_MAC)
+    assert refused.value.reason is SignupRefusal.DEVICE_TAKEN
+    assert len(httpx.get(f"{shop.simulator.url}/simulator/transactions").json()["stk"]) == pushes
     assert shop.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from easyisp_core.db.engine import session_scope
+from easyisp_core.models.enums import MpesaCallbackOutcome
+from easyisp_core.services.mpesa_callbacks import UNMATCHED_STK_GRACE, process
 from easyisp_core.services.mpesa_review import callbacks_for_review
+from easyisp_core.services.stk_purchase import PushPlan, record_push
 from tests.service.payments.conftest import Harness
 from tests.service.payments.payloads import c2b, stk_success
 
@@ -63,10 +69,64 @@ def test_amount_and_phone_mismatches_are_kept_for_review(h: Harness) -> None:
 
 
 def test_a_callback_for_no_push_of_ours_is_kept_for_review(h: Harness) -> None:
+    """It may have outrun our record of the push, so it waits UNMATCHED_STK_GRACE (the
+    upkeep sweep retries it) and is then kept for review; nothing is credited meanwhile."""
     h.post("stk", stk_success("ws_CO_never_sent", amount=50, receipt="UNKNOWN001"))
-    h.settle()
+    callback = _wait_until_tried(h)
+    _nothing_credited(h)
+    assert _reviews(h) == []
+    with session_scope(h.admin) as session:
+        sweep_time = datetime.now(UTC) + UNMATCHED_STK_GRACE
+        assert process(session, callback, sweep_time).outcome is MpesaCallbackOutcome.REVIEW
     _nothing_credited(h)
     assert _reviews(h) == ["no STK push of ours has this CheckoutRequestID"]
+
+
+def test_a_result_that_outruns_the_record_of_its_push_is_applied_when_the_push_is_recorded(
+    h: Harness,
+) -> None:
+    """Daraja answered the push and called back before our pending row was committed: the
+    callback waits, and recording the push applies it (no review, no lost money)."""
+    h.post("stk", stk_success("ws_CO_early", amount=50, receipt="EARLY00001"))
+    _wait_until_tried(h)
+    _nothing_credited(h)
+    with session_scope(h.server.sessions) as session:
+        plan = PushPlan(
+            tenant_id=h.site.tenant_id,
+            gateway=None,  # type: ignore[arg-type]  # record_push does not read it
+            package_id=h.site.package_id,
+            package_name="Hotspot 1 day",
+            amount=Decimal("50"),
+            phone="254712345678",
+            mac_address=None,
+            ip_address=None,
+            nas_id=None,
+            customer_id=h.site.customer_id,
+            account_reference=h.site.username,
+        )
+        now = datetime.now(UTC)
+        record_push(
+            session,
+            plan,
+            checkout_request_id="ws_CO_early",
+            merchant_request_id="29115-34620561-1",
+            expires_at=now + timedelta(minutes=3),
+            now=now,
+        )
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "APPLIED"
+    assert h.scalar("SELECT count(*) FROM payments WHERE transaction_id = 'EARLY00001'") == 1
+    assert h.scalar("SELECT status FROM pending_hotspot_payments") == "COMPLETED"
+    assert _reviews(h) == []
+
+
+def _wait_until_tried(h: Harness) -> int:
+    """The one stored callback, once its own processing has run (and left it PENDING)."""
+    deadline = time.monotonic() + 30
+    while h.server.counters["mpesa.processed"] < 1:
+        assert time.monotonic() < deadline, "the callback was never processed"
+        time.sleep(0.02)
+    assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "PENDING"
+    return int(h.scalar("SELECT id FROM mpesa_callbacks"))
 
 
 def test_a_confirmation_for_another_shortcode_is_kept_for_review(h: Harness) -> None:

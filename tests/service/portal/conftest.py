@@ -21,6 +21,7 @@ from easyisp_core.models import Tenant
 from easyisp_core.passwords import scram_verifier
 from easyisp_core.repositories.roles import RoleRepository
 from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_core.services.results import TenantInfo
 from radius_service.http.callbacks import CallbackEndpoints, build_app
 from radius_service.http.portal.endpoints import PortalEndpoints
 from radius_service.http.server import HttpServer
@@ -31,12 +32,15 @@ from radius_service.simulator.daraja.state import (
     SANDBOX_SHORTCODE,
     SimulatorConfig,
 )
+from radius_service.simulator.nas import NasReply, NasSimulator
 from tests.db.security_site import SERVICE_PASSWORD
-from tests.factories import make_customer, make_package, make_tenant
+from tests.factories import make_customer, make_nas, make_package, make_tenant
 from tests.service.payments.conftest import CallbackServer
+from tests.service.radius.conftest import CachedServerThread
 
 MAC = "AA:BB:CC:00:00:01"
 ROUTER_LOGIN = "http://router.hotspot.test/login"
+NAS_SECRET = "portal-nas-secret-0123456789"
 
 
 class SiteServer(CallbackServer):
@@ -135,3 +139,38 @@ def portal(fresh_db_url: str, secret_box: SecretBox) -> Iterator[Portal]:
         simulator.stop()
         service_engine.dispose()
         admin_engine.dispose()
+
+
+@dataclass
+class Router:
+    """The hotspot router's RADIUS side: the site's real RADIUS server (with the subscriber
+    cache, as the service runs it) and a NAS simulator that logs devices in as MikroTik
+    does after its login page was posted."""
+
+    server: CachedServerThread
+    nas: NasSimulator
+
+    def login(self, username: str, password: str, mac: str) -> NasReply:
+        """The Access-Request the router sends for a hotspot login form post: the MAC login
+        (User-Name = MAC, empty password) or the account's username and password."""
+        self.nas.calling_station_id = mac
+        method = "mac" if password == "" and username.upper() == mac.upper() else "pap"
+        reply = self.nas.login(username, password, method=method, service="hotspot")
+        assert reply is not None, "the RADIUS server did not answer"
+        return reply
+
+
+@pytest.fixture
+def router(portal: Portal, fresh_db_url: str, secret_box: SecretBox) -> Iterator[Router]:
+    with session_scope(portal.admin) as session:
+        tenant = session.get(Tenant, portal.tenant_id)
+        assert tenant is not None
+        make_nas(
+            session, secret_box, TenantInfo.of(tenant), ip_address="127.0.0.1", secret=NAS_SECRET
+        )
+    server = CachedServerThread(fresh_db_url, secret_box)
+    address = server.start()
+    try:
+        yield Router(server, NasSimulator(address, NAS_SECRET.encode(), timeout=3.0))
+    finally:
+        server.stop()

@@ -1,6 +1,8 @@
 """The captive portal in a real browser: Debian's headless Chromium driven by Playwright, on a
 phone-sized screen, buys a package through the Daraja simulator and ends on the router's
-login step (the router's login URL is answered by the test, which records what was posted).
+login step. The router's login URL is answered by the test as a MikroTik hotspot does: the
+posted login becomes an Access-Request to the site's real RADIUS server, and the page says
+"You are logged in" only on Access-Accept.
 Screenshots go to docs/screenshots/portal-*.png when EASYISP_SCREENSHOTS=1 (else a temporary
 folder, so a test run leaves the checkout alone). Skips only when chromium is absent
 (`tools/dev.py test` installs it on Debian)."""
@@ -14,8 +16,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from sqlalchemy import text
 
-from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal
+from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal, Router
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = (
@@ -29,18 +32,33 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_phone_buys_a_package_and_is_logged_in_at_the_router(portal: Portal) -> None:
+def test_phone_buys_a_package_and_is_logged_in_at_the_router(
+    portal: Portal, router: Router
+) -> None:
     from playwright.sync_api import Route, sync_playwright
 
+    # The subscriber's time has run out: the router refuses the device until it pays.
+    with portal.admin.begin() as session:
+        session.execute(
+            text("UPDATE customers SET expires_at = now() - interval '1 hour' WHERE id = :c"),
+            {"c": portal.customer_id},
+        )
+    assert not router.login(MAC, "", MAC).accepted
+
     posted: list[dict[str, str]] = []
+    timeouts: list[int] = []
 
     def router_login(route: Route) -> None:
-        posted.append(dict(parse_qsl(route.request.post_data or "", keep_blank_values=True)))
+        form = dict(parse_qsl(route.request.post_data or "", keep_blank_values=True))
+        posted.append(form)
+        reply = router.login(form.get("username", ""), form.get("password", ""), MAC)
+        if reply.accepted:
+            timeouts.append(reply.first("Session-Timeout"))
         route.fulfill(
             status=200,
             content_type="text/html",
             body="<!doctype html><meta name=viewport content='width=device-width'>"
-            "<h1>You are logged in</h1>",
+            + ("<h1>You are logged in</h1>" if reply.accepted else "<h1>Login refused</h1>"),
         )
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -71,6 +89,8 @@ def test_phone_buys_a_package_and_is_logged_in_at_the_router(portal: Portal) -> 
         finally:
             browser.close()
     assert posted == [{"username": MAC, "password": "", "dst": ""}]
+    assert len(timeouts) == 1
+    assert 23 * 3600 < timeouts[0] <= 24 * 3600
     assert portal.scalar("SELECT status FROM pending_hotspot_payments") == "COMPLETED"
 
 

@@ -9,7 +9,11 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal
+from easyisp_core.crypto import SecretBox
+from easyisp_core.models import Tenant
+from easyisp_core.services.results import TenantInfo
+from tests.factories import make_customer
+from tests.service.portal.conftest import MAC, ROUTER_LOGIN, Portal, Router
 
 ROUTER = {"mac": MAC, "ip": "10.5.50.20", "login": ROUTER_LOGIN, "dst": "http://example.com/"}
 
@@ -133,7 +137,7 @@ def test_new_device_is_told_when_the_network_does_not_sign_up(portal: Portal) ->
         f"{portal.url}/buy",
         data={**NEW_DEVICE, "package": str(portal.package_id), "phone": "0712345677"},
     )
-    assert reply.status_code == 400
+    assert reply.status_code == 403  # a rule of the network, not bad input
     assert "does not sign up new devices" in reply.text
     assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
     assert portal.scalar("SELECT count(*) FROM customers WHERE mac_address IS NOT NULL") == 1
@@ -196,3 +200,128 @@ def test_guessing_receipt_codes_is_stopped_after_a_few_tries(portal: Portal) -> 
     blocked = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKRGUESS01"})
     assert blocked.status_code == 429
     assert "Too many tries" in blocked.text
+
+
+def test_an_expired_subscriber_buys_at_the_portal_and_the_routers_next_login_is_accepted(
+    portal: Portal, router: Router
+) -> None:
+    """The whole purchase, end to end through the real parts: portal → STK push (Daraja
+    simulator) → callback → payment → wallet → renewal → the router's next Access-Request
+    (the login the portal hands the router) is accepted with the new Session-Timeout."""
+    with portal.admin.begin() as session:
+        session.execute(
+            text("UPDATE customers SET expires_at = now() - interval '1 hour' WHERE id = :c"),
+            {"c": portal.customer_id},
+        )
+    assert not router.login(MAC, "", MAC).accepted
+
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712 345 600"},
+        )
+        assert reply.status_code == 303
+        body = _status(client, reply.headers["location"])
+    assert body["state"] == "paid"
+
+    paid = portal.scalar(
+        "SELECT amount || ' ' || method || ' ' || status FROM payments WHERE customer_id = :c",
+        c=portal.customer_id,
+    )
+    assert paid == "50.00 MPESA COMPLETED"
+    # Credited then spent on the package through the ledger; the balance is the ledger's sum.
+    ledger = portal.scalar(
+        "SELECT string_agg(kind || ' ' || amount, ', ' ORDER BY id) FROM wallet_transactions "
+        "WHERE customer_id = :c",
+        c=portal.customer_id,
+    )
+    assert ledger == "TOPUP 50.00, PACKAGE_PURCHASE -50.00"
+    assert portal.scalar(
+        "SELECT wallet_balance = (SELECT sum(amount) FROM wallet_transactions "
+        "WHERE customer_id = :c) FROM customers WHERE id = :c",
+        c=portal.customer_id,
+    )
+
+    login = body["login"]
+    accepted = router.login(login["username"], login["password"], MAC)
+    assert accepted.accepted, accepted.attributes
+    assert 23 * 3600 < accepted.first("Session-Timeout") <= 24 * 3600
+
+
+def _buy(portal: Portal, phone: str, **extra: str) -> httpx.Response:
+    return httpx.post(
+        f"{portal.url}/buy",
+        data={**ROUTER, "package": str(portal.package_id), "phone": phone, **extra},
+    )
+
+
+def test_a_second_purchase_while_the_phone_has_a_prompt_open_says_so(portal: Portal) -> None:
+    httpx.post(f"{portal.simulator.url}/simulator/scenario", json={"scenario": "late_callback"})
+    assert _buy(portal, "0712345600").status_code == 303
+    again = _buy(portal, "0712345600", lang="sw")
+    assert again.status_code == 409
+    assert "Kuna ombi la malipo linalosubiri kwenye simu hii" in again.text
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 1
+
+
+def test_a_package_taken_off_sale_is_explained(portal: Portal) -> None:
+    with portal.admin.begin() as session:
+        session.execute(
+            text("UPDATE packages SET is_active = false WHERE id = :p"), {"p": portal.package_id}
+        )
+    reply = _buy(portal, "0712345600")
+    assert reply.status_code == 409
+    assert "no longer on sale" in reply.text
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_mpesa_not_answering_is_explained_and_leaves_no_account(portal: Portal) -> None:
+    httpx.post(f"{portal.simulator.url}/simulator/outage", json={"requests": 10})
+    customers = portal.scalar("SELECT count(*) FROM customers")
+    reply = httpx.post(
+        f"{portal.url}/buy",
+        data={**NEW_DEVICE, "package": str(portal.package_id), "phone": "0712345677"},
+    )
+    assert reply.status_code == 503
+    assert "M-Pesa is not answering" in reply.text
+    assert portal.scalar("SELECT count(*) FROM customers") == customers
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_a_device_registered_to_a_home_account_is_told_to_use_its_login(
+    portal: Portal, secret_box: SecretBox
+) -> None:
+    with portal.admin.begin() as session:
+        tenant = session.get(Tenant, portal.tenant_id)
+        assert tenant is not None
+        make_customer(
+            session, secret_box, TenantInfo.of(tenant), connection_type="PPPOE",
+            mac_address=NEW_DEVICE["mac"],
+        )  # fmt: skip
+    reply = httpx.post(
+        f"{portal.url}/buy",
+        data={**NEW_DEVICE, "package": str(portal.package_id), "phone": "0712345677"},
+    )
+    assert reply.status_code == 403
+    assert "registered to a home account" in reply.text
+    assert portal.scalar("SELECT count(*) FROM pending_hotspot_payments") == 0
+
+
+def test_already_paid_finds_the_payment_by_the_phone_for_this_device_only(
+    portal: Portal,
+) -> None:
+    with httpx.Client(base_url=portal.site.base_url) as client:
+        reply = client.post(
+            f"/portal/{portal.tenant}/buy",
+            data={**ROUTER, "package": str(portal.package_id), "phone": "0712345600"},
+        )
+        _status(client, reply.headers["location"])
+    found = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "+254 712 345 600"})
+    assert found.status_code == 200
+    assert f'value="{MAC}"' in found.text
+    # Another device, or a number that has not paid: one answer, nothing revealed.
+    for device, phone in [(NEW_DEVICE, "0712345600"), (ROUTER, "0722 000 111")]:
+        refused = httpx.post(f"{portal.url}/paid", data={**device, "receipt": phone})
+        assert refused.status_code == 404
+        assert "no payment from that number" in refused.text
+        assert MAC not in refused.text.split("<form")[0]

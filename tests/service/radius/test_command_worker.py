@@ -17,7 +17,7 @@ from easyisp_core.rules.rate_limit import RateLimitSpec, build_rate_limit
 from easyisp_core.services.session_control import SessionTarget
 from radius_service.commands.worker import NO_FALLBACK
 from radius_service.simulator.coa_listener import ListenerMode
-from tests.service.radius.conftest import PPPOE_USER
+from tests.service.radius.conftest import HOTSPOT_USER, PPPOE_USER
 from tests.service.radius.session_control_support import Site, site
 
 __all__ = ["site"]
@@ -244,3 +244,31 @@ def test_every_open_session_of_the_customer_is_disconnected(site: Site) -> None:
     assert steps(site, command) == ["sent", "ack", "confirmed"] * 2
     assert site.session_row("sess-1")["stopped_at"] is not None
     assert site.session_row("sess-2")["stopped_at"] is not None
+
+
+def test_a_new_command_does_not_wait_for_a_slow_one_to_finish(site: Site) -> None:
+    """A renewal's DISCONNECT must not queue behind a router that acknowledges but never
+    sends its Stop (up to confirm_timeout): a notification claims it into a free slot while
+    the slow one is still running."""
+    site.router.connect(PPPOE_USER, "sess-1", "10.10.0.7")
+    site.router.mode = ListenerMode.ACK_NO_STOP
+    slow = site.enqueue(DISCONNECT)
+    worker = site.worker(confirm_timeout=5.0)
+
+    async def go() -> tuple[ServiceCommandStatus, ServiceCommandStatus]:
+        wake = asyncio.Event()
+        running = asyncio.create_task(worker.run_pending(wake))
+        while site.command(slow).status is not ServiceCommandStatus.RUNNING:
+            await asyncio.sleep(0.02)
+        quick = site.enqueue(DISCONNECT, username=HOTSPOT_USER)  # not online: done at once
+        wake.set()
+        while site.command(quick).status is not ServiceCommandStatus.DONE:
+            await asyncio.sleep(0.02)
+        slow_meanwhile = site.command(slow).status
+        await running
+        return slow_meanwhile, site.command(quick).status
+
+    slow_meanwhile, quick_status = asyncio.run(asyncio.wait_for(go(), 30))
+    assert slow_meanwhile is ServiceCommandStatus.RUNNING
+    assert quick_status is ServiceCommandStatus.DONE
+    assert site.command(slow).status is ServiceCommandStatus.QUEUED  # unconfirmed: retried
