@@ -236,3 +236,17 @@ def test_a_burst_of_200_records_is_group_committed_and_each_stored_once(
     assert counters["radius.acct.started"] == 200
     # Many records per transaction, not one commit each.
     assert counters["radius.acct.batch"] < 100
+
+
+def test_a_nul_in_a_text_attribute_is_stored_as_a_replacement_character_and_answered(
+    acct_nas: NasSimulator, acct_server: AcctServerThread, seeded_url: tuple[str, Seeded]
+) -> None:
+    # PostgreSQL text cannot hold NUL: unreplaced, the record could never be stored and the
+    # router would retransmit it unanswered until it gave up (found by test_accounting_fuzz).
+    assert acct_nas.account("start", "nul\x00id", PPPOE_USER, class_value=b"easyisp:\x00")
+    assert acct_nas.account("stop", "nul\x00id", PPPOE_USER, session_time=3, input_octets=9)
+    (row,) = session_rows(seeded_url[0])
+    assert row["session_id"] == "nul\ufffdid"
+    assert row["class_value"] == "easyisp:\ufffd"
+    assert (row["input_octets"], row["stopped_at"] is not None) == (9, True)
+    assert acct_server.counters["radius.acct.error"] == 0
