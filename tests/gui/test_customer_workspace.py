@@ -235,6 +235,10 @@ def test_every_action_works_end_to_end_through_the_database(
             db_value(site, "SELECT package_id FROM customers WHERE id = :c", c=cid)
             == (site.package_ids[1])
         )
+        # The customer is online: the new package's speed goes to the router by CoA
+        # (migration 0023 queues it in the same transaction).
+        rate_change = "SELECT status FROM service_commands WHERE kind = 'CHANGE_RATE_LIMIT'"
+        assert db_value(site, rate_change) == "QUEUED"
 
         # Suspend, then reactivate.
         run_action(qtbot, ws, "suspend")
@@ -248,12 +252,14 @@ def test_every_action_works_end_to_end_through_the_database(
         row = db_value(
             site,
             "SELECT kind || ' ' || status || ' ' || nas_id FROM service_commands "
-            "WHERE customer_id = :c",
+            "WHERE customer_id = :c AND kind = 'DISCONNECT'",
             c=cid,
         )
         assert row == f"DISCONNECT QUEUED {site.nas_id}"
-        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 1, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 2, timeout=TIMEOUT_MS)
+        assert ws.models["commands"].index(0, 1).data() == "Disconnect"
         assert ws.models["commands"].index(0, 2).data() == "QUEUED"
+        assert ws.models["commands"].index(1, 1).data() == "Change rate limit"
 
         # Reset the MAC binding.
         run_action(qtbot, ws, "reset_mac")
