@@ -240,9 +240,11 @@ def test_every_action_works_end_to_end_through_the_database(
         rate_change = "SELECT status FROM service_commands WHERE kind = 'CHANGE_RATE_LIMIT'"
         assert db_value(site, rate_change) == "QUEUED"
 
-        # Suspend, then reactivate.
+        # Suspend, then reactivate. Online: the suspension queues the disconnect at once.
         run_action(qtbot, ws, "suspend")
         assert db_value(site, "SELECT status FROM customers WHERE id = :c", c=cid) == "SUSPENDED"
+        cut = "SELECT payload->>'reason' FROM service_commands WHERE kind = 'DISCONNECT'"
+        assert db_value(site, cut) == "suspended by staff"
         qtbot.waitUntil(lambda: ws.buttons["suspend"].text() == "Reactivate", timeout=TIMEOUT_MS)
         run_action(qtbot, ws, "suspend")
         assert db_value(site, "SELECT status FROM customers WHERE id = :c", c=cid) == "ACTIVE"
@@ -252,14 +254,14 @@ def test_every_action_works_end_to_end_through_the_database(
         row = db_value(
             site,
             "SELECT kind || ' ' || status || ' ' || nas_id FROM service_commands "
-            "WHERE customer_id = :c AND kind = 'DISCONNECT'",
+            "WHERE customer_id = :c AND kind = 'DISCONNECT' AND payload ? 'username'",
             c=cid,
         )
         assert row == f"DISCONNECT QUEUED {site.nas_id}"
-        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 2, timeout=TIMEOUT_MS)
-        assert ws.models["commands"].index(0, 1).data() == "Disconnect"
+        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 3, timeout=TIMEOUT_MS)
+        kinds = [ws.models["commands"].index(n, 1).data() for n in range(3)]
+        assert kinds == ["Disconnect", "Disconnect", "Change rate limit"]  # newest first
         assert ws.models["commands"].index(0, 2).data() == "QUEUED"
-        assert ws.models["commands"].index(1, 1).data() == "Change rate limit"
 
         # Reset the MAC binding.
         run_action(qtbot, ws, "reset_mac")
