@@ -236,7 +236,7 @@ def test_every_action_works_end_to_end_through_the_database(
             == (site.package_ids[1])
         )
         # The customer is online: the new package's speed goes to the router by CoA
-        # (migration 0023 queues it in the same transaction).
+        # (migration 0024 queues it in the same transaction).
         rate_change = "SELECT status FROM service_commands WHERE kind = 'CHANGE_RATE_LIMIT'"
         assert db_value(site, rate_change) == "QUEUED"
 

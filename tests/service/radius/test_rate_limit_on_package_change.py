@@ -1,4 +1,4 @@
-"""A package change reaches subscribers who are online (migration 0023): the change queues a
+"""A package change reaches subscribers who are online (migration 0024): the change queues a
 CHANGE_RATE_LIMIT in its own transaction, and the command worker sends the CoA with the new
 Mikrotik-Rate-Limit to the simulated router. Subscribers in the expired pool, and offline
 ones, get nothing; a second change while one waits queues nothing more."""

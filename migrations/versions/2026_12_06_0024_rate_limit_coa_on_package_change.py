@@ -16,8 +16,8 @@ explicit rate limit is already waiting (the worker reads the package when it run
 one will send the newest speeds). The queueing function is SECURITY DEFINER (staff who may
 change a package need not hold sessions.disconnect) and not executable by PUBLIC.
 
-Revision ID: 20261206_0023
-Revises: 20261125_0022
+Revision ID: 20261206_0024
+Revises: 20261206_0023
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "20261206_0023"
-down_revision: str | None = "20261125_0022"
+revision: str = "20261206_0024"
+down_revision: str | None = "20261206_0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
