@@ -1,8 +1,6 @@
-"""Composition root of the site service: open the database, start the jobs and the RADIUS
-auth listener, stop cleanly.
-
-Later slices add accounting, the M-Pesa callback server and the router queues here; each one
-is started in run() and stopped in reverse order before the heartbeat row goes.
+"""Composition root of the site service: open the database, start the jobs
+(jobs/schedule.py), the listeners (listeners.py: RADIUS auth and accounting, HTTP) and
+session control, and stop them in reverse order before the heartbeat row goes.
 """
 
 from __future__ import annotations
@@ -10,55 +8,42 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import signal
 from collections import Counter
-from collections.abc import Callable
 from typing import Literal
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.crypto import SecretBox, load_or_create_site_key
-from easyisp_core.db.engine import Database, make_engine, open_database
+from easyisp_core.db.engine import Database, open_database
 from easyisp_core.db.revision import check_schema
-from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from easyisp_core.settings import Settings
 from radius_service.commands.runner import DEFAULT_POLL_INTERVAL as DEFAULT_COMMAND_POLL
 from radius_service.commands.runner import SessionControl
-from radius_service.http.callbacks import CallbackEndpoints, build_app
-from radius_service.http.portal.endpoints import PortalEndpoints
 from radius_service.http.server import HttpServer, http_address
-from radius_service.http.sms_dlr import SmsDeliveryEndpoints
-from radius_service.jobs import Job, run_periodically
+from radius_service.jobs import run_periodically
 from radius_service.jobs.heartbeat import DEFAULT_INTERVAL as DEFAULT_HEARTBEAT_INTERVAL
-from radius_service.jobs.heartbeat import HeartbeatJob, ServiceIdentity
+from radius_service.jobs.heartbeat import ServiceIdentity
 from radius_service.jobs.partitions import DEFAULT_INTERVAL as DEFAULT_PARTITION_INTERVAL
-from radius_service.jobs.partitions import PartitionJob
-from radius_service.jobs.payments import PaymentUpkeepJob
-from radius_service.jobs.router_health import RouterHealthJob
-from radius_service.jobs.sms_reminders import SmsReminderJob
-from radius_service.jobs.sms_sender import SmsSenderJob
-from radius_service.jobs.stk_query import StkQueryJob
-from radius_service.mpesa.stk_flow import StkFlow
-from radius_service.radius.accounting import (
-    ACCOUNTING_SERVER_SETTINGS,
-    RadiusAccountingServer,
-    acct_address,
+from radius_service.jobs.schedule import finish_jobs, service_jobs
+from radius_service.listeners import (
+    start_accounting,
+    start_auth_listener,
+    start_auth_workers,
+    start_http,
 )
-from radius_service.radius.auth import AccessRequestHandler
-from radius_service.radius.journal import Journal
+from radius_service.mpesa.stk_flow import StkFlow
+from radius_service.radius.accounting import RadiusAccountingServer, acct_address
 from radius_service.radius.listener import Address, RadiusAuthServer, auth_address
-from radius_service.radius.router_seen import SeenRouters
 from radius_service.radius.subscriber_cache import SubscriberCache
-from radius_service.radius.workers import CACHE_WARM_TIMEOUT, AuthWorkerPool, worker_count
+from radius_service.radius.workers import AuthWorkerPool, worker_count
 from radius_service.routers.operations import RouterOperations
-from radius_service.wireguard.job import WireGuardJob
+from radius_service.signals import install_stop_signals
+
+__all__ = ["SiteService", "install_stop_signals", "run_service"]
 
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "easyisp-service"
-# How long a stop waits for running jobs to finish their current run before cancelling them.
-SHUTDOWN_GRACE_SECONDS = 15.0
 
 
 class SiteService:
@@ -162,19 +147,6 @@ class SiteService:
         # Worker processes take seconds to start: before the first heartbeat says "running".
         workers = await self._start_auth_workers(database)
         identity = ServiceIdentity.of_this_process(self.instance)
-        heartbeat = HeartbeatJob(
-            database.sessions,
-            identity,
-            self.counters,
-            interval=self.heartbeat_interval,
-            extra_counters=workers.totals if workers is not None else None,
-        )
-        health = RouterHealthJob(
-            database.sessions,
-            functools.cache(lambda: self._secret_box or _site_secret_box(self.settings)),
-            self.counters,
-            interval=self.settings.router_poll_seconds,
-        )
         box_source = functools.cache(lambda: self._secret_box or _site_secret_box(self.settings))
         self.stk_flow = StkFlow(
             database.sessions,
@@ -182,21 +154,20 @@ class SiteService:
             self._public_url(),
             counters=self.counters,
         )
-        jobs: list[Job] = [
-            heartbeat,
-            PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
-            PaymentUpkeepJob(database.sessions, self.counters),
-            StkQueryJob(self.stk_flow),
-            health,
-            SmsSenderJob(database.sessions, box_source, self.counters),
-            SmsReminderJob(database.sessions, self.counters),
-        ]
-        if self.settings.vpn_endpoint_host:
-            # The site's WireGuard: only where the operator has said how routers reach it.
-            jobs.append(WireGuardJob(database.sessions, self.settings, self.counters))
+        jobs = service_jobs(
+            self.settings,
+            database,
+            identity,
+            self.counters,
+            box_source,
+            self.stk_flow,
+            heartbeat_interval=self.heartbeat_interval,
+            partition_interval=self.partition_interval,
+            extra_counters=workers.totals if workers is not None else None,
+        )
         tasks = [
             asyncio.create_task(run_periodically(job, self._stop, self.counters), name=job.name)
-            for job in jobs
+            for job in jobs.all
         ]
         radius = await self._start_radius(database)
         accounting = await self._start_accounting(database)
@@ -224,12 +195,12 @@ class SiteService:
                 await workers.stop()
             if self.subscriber_cache is not None:
                 await asyncio.to_thread(self.subscriber_cache.stop)
-            await _finish(tasks)
-            await health.aclose()
+            await finish_jobs(tasks)
+            await jobs.health.aclose()
             await self.stk_flow.aclose()
             # Only after the heartbeat task is done, so no late beat can re-create the row.
             try:
-                await heartbeat.remove()
+                await jobs.heartbeat.remove()
             except Exception:
                 log.warning("could not remove heartbeat row %s", identity.instance, exc_info=True)
         log.info("site service %s stopped", identity.instance)
@@ -251,116 +222,34 @@ class SiteService:
         return control
 
     async def _start_radius(self, database: Database) -> RadiusAuthServer | None:
-        """Bind the auth listener; a busy port is logged and counted, not fatal, so the
-        payment and maintenance jobs keep running while the operator frees it."""
+        """The auth listener in this process (one worker); None when off or not bound."""
         if self.radius_auth_addr is None or self.radius_workers > 1:
             return None
         box = self._secret_box or _site_secret_box(self.settings)
-
-        def load_clients() -> list[NasClient]:
-            with database.sessions() as session:
-                return load_nas_clients(session, box)
-
-        server: RadiusAuthServer | None = None
-        cache = SubscriberCache(
-            database.engine,
-            database.sessions,
-            on_nas_change=lambda: server.request_client_refresh() if server else None,
-        )
-        cache.start()
-        self.subscriber_cache = cache
-        # Bind with a warm cache (bounded: with the database down it answers by fallback).
-        await asyncio.to_thread(cache.loaded.wait, CACHE_WARM_TIMEOUT)
-        server = RadiusAuthServer(
-            self.radius_auth_addr,
-            AccessRequestHandler(database.sessions, box, cache=cache),
-            load_clients=load_clients,
-            counters=self.counters,
-            seen=SeenRouters(database.sessions, counters=self.counters),
-        )
-        try:
-            await server.start()
-        except OSError as exc:
-            self.counters["radius.auth.bind_failed"] += 1
-            log.error(
-                "RADIUS auth cannot listen on %s:%d (%s); running without it",
-                *self.radius_auth_addr,
-                exc.strerror or exc,
-            )
-            await server.stop()
-            return None
-        self.radius_auth = server
-        return server
+        started = await start_auth_listener(database, self.radius_auth_addr, box, self.counters)
+        self.subscriber_cache = started.cache
+        self.radius_auth = started.server
+        return started.server
 
     async def _start_auth_workers(self, database: Database) -> AuthWorkerPool | None:
         if self.radius_auth_addr is None or self.radius_workers <= 1:
             return None
-        # The workers connect to the database this process opened (an embedded server is
-        # started once, here), never start their own.
-        url = database.url.render_as_string(hide_password=False)
-        settings = self.settings.model_copy(update={"database_url": url})
-        key = self.settings.site_key or load_or_create_site_key(
-            self.settings.resolved_site_key_file
+        pool = await start_auth_workers(
+            self.settings, database, self.radius_auth_addr, self.radius_workers, self.counters
         )
-        pool = AuthWorkerPool(
-            settings, self.radius_auth_addr, self.radius_workers, key, counters=self.counters
-        )
-        try:
-            await pool.start()
-        except OSError as exc:
-            self.counters["radius.auth.bind_failed"] += 1
-            log.error("RADIUS auth workers cannot start (%s); running without them", exc)
-            await pool.stop()
-            return None
         self.radius_auth_workers = pool
         return pool
 
     async def _start_accounting(self, database: Database) -> RadiusAccountingServer | None:
-        """Bind the accounting listener; like auth, a busy port is counted, not fatal."""
         if self.radius_acct_addr is None:
             return None
         box = self._secret_box or _site_secret_box(self.settings)
-
-        def load_clients() -> list[NasClient]:
-            with database.sessions() as session:
-                return load_nas_clients(session, box)
-
-        # Its own pool: a connection per writer kept open (no ping per checkout: a dropped
-        # one is retried once, radius/acct_store.py), not competing with the jobs for theirs.
-        writers = self.settings.radius_acct_writers
-        engine = make_engine(
-            database.url,
-            application_name="easyisp-radius-acct",
-            pool_size=writers,
-            pre_ping=False,
-            server_settings=ACCOUNTING_SERVER_SETTINGS,
+        started = await start_accounting(
+            self.settings, database, self.radius_acct_addr, box, self.counters
         )
-        self._acct_engine = engine
-        server = RadiusAccountingServer(
-            self.radius_acct_addr,
-            sessionmaker(engine, expire_on_commit=False),
-            writers=writers,
-            load_clients=load_clients,
-            counters=self.counters,
-            seen=SeenRouters(database.sessions, counters=self.counters),
-            journal=Journal(
-                self.settings.data_dir / "radius" / "accounting.journal",
-                max_bytes=self.settings.acct_journal_max_mb * 1024 * 1024,
-            ),
-        )
-        try:
-            await server.start()
-        except OSError as exc:
-            self.counters["radius.acct.bind_failed"] += 1
-            log.error(
-                "RADIUS accounting cannot listen on %s:%d (%s); running without it",
-                *self.radius_acct_addr,
-                exc.strerror or exc,
-            )
-            await server.stop()
-            return None
-        self.radius_acct = server
-        return server
+        self._acct_engine = started.engine
+        self.radius_acct = started.server
+        return started.server
 
     def _public_url(self) -> str:
         """Where Daraja calls back: EASYISP_PUBLIC_URL, else this service's HTTP address."""
@@ -371,74 +260,15 @@ class SiteService:
         return f"http://{'127.0.0.1' if wildcard else host}:{port}"
 
     async def _start_http(self, database: Database) -> HttpServer | None:
-        """Bind the HTTP side (M-Pesa callbacks); a busy port is counted, not fatal."""
         if self.http_addr is None:
             return None
-        confirm = self.stk_flow.confirm_callback if self.stk_flow else None
-        endpoints = CallbackEndpoints(database.sessions, self.counters, confirm=confirm)
-        portal = (
-            PortalEndpoints(database.sessions, self.stk_flow.box_source, self.stk_flow).routes()
-            if self.stk_flow
-            else []
-        )
-        sms = SmsDeliveryEndpoints(database.sessions, self.counters).routes()
-        server = HttpServer(build_app(endpoints, [*portal, *sms]), self.http_addr)
-        try:
-            await server.start()
-        except OSError as exc:
-            self.counters["http.bind_failed"] += 1
-            log.error(
-                "HTTP cannot listen on %s:%d (%s); running without M-Pesa callbacks",
-                *self.http_addr,
-                exc.strerror or exc,
-            )
-            return None
-        self.http = server
-        return server
+        self.http = await start_http(database, self.http_addr, self.stk_flow, self.counters)
+        return self.http
 
 
 def _site_secret_box(settings: Settings) -> SecretBox:
     key = settings.site_key or load_or_create_site_key(settings.resolved_site_key_file)
     return SecretBox.from_encoded(key)
-
-
-async def _finish(tasks: list[asyncio.Task[None]]) -> None:
-    """Let each job finish its current run; cancel what outlasts the grace period."""
-    _done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
-    for task in pending:
-        log.warning(
-            "job %s did not finish in %g s; cancelling it", task.get_name(), SHUTDOWN_GRACE_SECONDS
-        )
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def install_stop_signals(
-    loop: asyncio.AbstractEventLoop, request_stop: Callable[[], None]
-) -> Callable[[], None]:
-    """Route SIGTERM and SIGINT to `request_stop`; returns a function that undoes it."""
-    signals = [signal.SIGTERM, signal.SIGINT]
-    try:
-        for sig in signals:
-            loop.add_signal_handler(sig, request_stop)
-    except NotImplementedError:
-        # Windows event loops have no add_signal_handler; a plain handler runs between
-        # bytecodes on the main thread and hands the request to the loop thread-safely.
-        previous = {sig: signal.getsignal(sig) for sig in signals}
-        for sig in signals:
-            signal.signal(sig, lambda _signum, _frame: loop.call_soon_threadsafe(request_stop))
-
-        def restore_plain() -> None:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-        return restore_plain
-
-    def restore_loop() -> None:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-
-    return restore_loop
 
 
 def run_service(

@@ -55,9 +55,11 @@ def handle_router_coa(ctx: CliContext, args: argparse.Namespace) -> int:
                 print(f"--session {spec!r}: give USER,SESSION_ID[,FRAMED_IP]")
                 return 2
             listener.connect(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
-        print(f"listening on {host}:{port}", flush=True)
         deadline = None if args.seconds is None else time.monotonic() + args.seconds
         try:
+            # Inside the try: a Ctrl-C sent as soon as the line is read ends the run cleanly
+            # (it used to land before the try now and then and exit 130).
+            print(f"listening on {host}:{port}", flush=True)
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.1)
         except KeyboardInterrupt:

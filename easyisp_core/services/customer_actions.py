@@ -26,6 +26,7 @@ from easyisp_core.schemas.validation import parse
 from easyisp_core.services.customer_workspace import CustomerProfile, customer_profile
 from easyisp_core.services.results import PaymentInfo
 from easyisp_core.services.service_commands import ServiceCommandInfo, queue_command
+from easyisp_core.services.session_control import queue_disconnect_if_online
 
 LINE_FIELDS = frozenset({"static_ip", "mac_address"})
 
@@ -126,9 +127,17 @@ def change_package(
 
 
 def set_suspended(session: Session, customer_id: uuid.UUID, suspended: bool) -> CustomerProfile:
+    """Suspend or reactivate; a suspended customer who is online is cut at once (a
+    DISCONNECT queued in the same transaction, as services.customers.suspend_customer does;
+    the expiry sweep would otherwise take up to a minute)."""
     status = CustomerStatus.SUSPENDED if suspended else CustomerStatus.ACTIVE
     _update(session, customer_id, {"status": status})
-    return customer_profile(session, customer_id)
+    profile = customer_profile(session, customer_id)
+    if suspended:
+        queue_disconnect_if_online(
+            session, profile.tenant_id, customer_id, reason="suspended by staff"
+        )
+    return profile
 
 
 def reset_mac_binding(session: Session, customer_id: uuid.UUID) -> CustomerProfile:

@@ -23,6 +23,26 @@ FINISHED = frozenset({"DONE", "FAILED"})
 
 
 @dataclass(frozen=True)
+class CommandStep:
+    """One thing the site service did for a command (service_commands.steps), shown in the
+    customer's history: sent, NAK, retry, confirmed, router API fallback..."""
+
+    at: str  # ISO time as the service wrote it
+    attempt: int
+    step: str
+    detail: str
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> CommandStep:
+        return cls(
+            str(raw.get("at", "")),
+            int(raw.get("attempt", 0)),
+            str(raw.get("step", "")),
+            str(raw.get("detail", "")),
+        )
+
+
+@dataclass(frozen=True)
 class ServiceCommandInfo:
     id: int
     tenant_id: uuid.UUID
@@ -36,6 +56,7 @@ class ServiceCommandInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    steps: tuple[CommandStep, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -56,6 +77,7 @@ class ServiceCommandInfo:
             c.created_at,
             c.started_at,
             c.finished_at,
+            tuple(CommandStep.of(step) for step in c.steps or ()),
         )
 
 

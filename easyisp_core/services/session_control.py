@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from easyisp_core.crypto import SecretBox, SecretDecryptionFailed
-from easyisp_core.models.enums import ServiceCommandKind
+from easyisp_core.models.enums import CustomerStatus, ServiceCommandKind
 from easyisp_core.repositories.radius import RadiusRepository
 from easyisp_core.repositories.service_command_queue import ServiceCommandQueue
 from easyisp_core.rules.rate_limit import build_rate_limit
@@ -79,14 +79,18 @@ def session_is_open(session: Session, target: SessionTarget) -> bool:
 
 
 def current_rate_limit(
-    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, now: datetime
 ) -> str | None:
-    """The Mikrotik-Rate-Limit the customer's package gives (None: no customer or package)."""
+    """The Mikrotik-Rate-Limit the customer's package gives (None: no customer or package,
+    or a customer not entitled to it now: suspended or expired subscribers online in the
+    expired pool keep the pool's limit)."""
     username = ServiceCommandQueue(session).customer_username(customer_id)
     if username is None:
         return None
     row = RadiusRepository(session).subscriber_by_username(tenant_id, username)
-    if row is None or row.package is None:
+    if row is None or row.package is None or row.status is not CustomerStatus.ACTIVE:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
         return None
     return build_rate_limit(package_view(row.package).rate_limit)
 

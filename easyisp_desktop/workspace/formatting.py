@@ -21,6 +21,15 @@ def moment(value: datetime | None, zone: ZoneInfo = NAIROBI) -> str:
     return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def step_time(iso: str, zone: ZoneInfo = NAIROBI) -> str:
+    """A service step's ISO time as the local time of day (to the second); as written when
+    it does not parse."""
+    try:
+        return datetime.fromisoformat(iso).astimezone(zone).strftime("%H:%M:%S")
+    except ValueError:
+        return iso
+
+
 def byte_count(count: int) -> str:
     value = float(count)
     for unit in ("B", "KB", "MB", "GB"):

@@ -18,6 +18,8 @@ class HistoryColumn:
     title: str
     text: Callable[[Any], str]
     right_aligned: bool = False
+    # The whole story behind a cell that shows only a summary (None: no tooltip).
+    tooltip: Callable[[Any], str] | None = None
 
 
 class HistoryModel(QAbstractTableModel):
@@ -52,6 +54,8 @@ class HistoryModel(QAbstractTableModel):
             return column.text(row)
         if role == Qt.ItemDataRole.TextAlignmentRole and column.right_aligned:
             return RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
+            return column.tooltip(row) or None
         if role == OBJECT_ROLE:
             return row
         return None

@@ -9,8 +9,8 @@ from easyisp_core.services.customer_workspace import (
     PaymentLine,
     SessionLine,
 )
-from easyisp_core.services.service_commands import ServiceCommandInfo
-from easyisp_desktop.workspace.formatting import byte_count, duration, kes, moment
+from easyisp_core.services.service_commands import CommandStep, ServiceCommandInfo
+from easyisp_desktop.workspace.formatting import byte_count, duration, kes, moment, step_time
 from easyisp_desktop.workspace.history_model import HistoryColumn
 
 
@@ -53,12 +53,27 @@ INVOICES = (
     HistoryColumn("Due", lambda i: "" if i.due_date is None else str(i.due_date)),
 )
 
+
+def _steps_summary(c: ServiceCommandInfo) -> str:
+    """The path the command took at a glance: sent → nak → sent → confirmed."""
+    return " → ".join(step.step for step in c.steps)
+
+
+def _step_line(step: CommandStep) -> str:
+    return f"{step_time(step.at)}  #{step.attempt} {step.step}: {step.detail}"
+
+
+def _steps_detail(c: ServiceCommandInfo) -> str:
+    return "\n".join(_step_line(step) for step in c.steps)
+
+
 COMMANDS = (
     HistoryColumn("Queued", lambda c: moment(c.created_at)),
     HistoryColumn("Command", lambda c: c.kind.replace("_", " ").capitalize()),
     HistoryColumn("Status", lambda c: c.status),
     HistoryColumn("Finished", lambda c: moment(c.finished_at)),
     HistoryColumn("Result", lambda c: c.result or ""),
+    HistoryColumn("Steps", _steps_summary, tooltip=_steps_detail),
 )
 
 AUDIT = (

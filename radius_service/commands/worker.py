@@ -372,9 +372,16 @@ class CommandWorker:
             return
         rate = command.payload.get("rate_limit")
         if not isinstance(rate, str) or not rate:
-            rate = await self._db(lambda s: current_rate_limit(s, command.tenant_id, customer_id))
+            now = self._clock()
+            rate = await self._db(
+                lambda s: current_rate_limit(s, command.tenant_id, customer_id, now)
+            )
         if rate is None:
-            await self._finish(command, ServiceCommandStatus.FAILED, "the customer has no package")
+            await self._finish(
+                command,
+                ServiceCommandStatus.FAILED,
+                "the customer has no package, or is suspended or expired",
+            )
             return
         targets = await self._db(lambda s: open_session_targets(s, self._box, customer_id))
         if not targets:

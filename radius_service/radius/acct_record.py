@@ -60,9 +60,16 @@ def _number(request: AcctRequest, kind: int) -> int:
     return request.integer(kind) or 0
 
 
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: a record carrying one could never be stored, so its
+    # router would retransmit it unanswered until it gave up. NUL is shown like any other
+    # byte that is not text (undecodable UTF-8 reads as U+FFFD too).
+    return value.replace("\x00", "\ufffd")
+
+
 def _text(request: AcctRequest, kind: int) -> str | None:
     value = request.text(kind)
-    return None if value is None else value[:_TEXT_LIMIT]
+    return None if value is None else _printable(value[:_TEXT_LIMIT])
 
 
 def read_record(request: AcctRequest, client: NasClient, received_at: datetime) -> AccountingRecord:
@@ -103,5 +110,5 @@ def read_record(request: AcctRequest, client: NasClient, received_at: datetime) 
         else TERMINATE_CAUSES.get(cause, str(cause))[:_CAUSE_LIMIT],
         class_value=None
         if class_value is None
-        else class_value.decode("utf-8", "replace")[:_TEXT_LIMIT],
+        else _printable(class_value.decode("utf-8", "replace")[:_TEXT_LIMIT]),
     )

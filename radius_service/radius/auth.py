@@ -121,6 +121,9 @@ def read_credentials(packet: RadiusPacket) -> Credentials | None:
     username = packet.text("User-Name")
     if not username:
         return None
+    # No account name holds NUL (PostgreSQL text cannot): read it as the unknown name it is,
+    # not as a lookup the database refuses with an error.
+    username = username.replace("\x00", "\ufffd")
     service = classify_service(
         _enum_value(packet, "Framed-Protocol"), _enum_value(packet, "Service-Type")
     )

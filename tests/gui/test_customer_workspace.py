@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -234,10 +235,16 @@ def test_every_action_works_end_to_end_through_the_database(
             db_value(site, "SELECT package_id FROM customers WHERE id = :c", c=cid)
             == (site.package_ids[1])
         )
+        # The customer is online: the new package's speed goes to the router by CoA
+        # (migration 0024 queues it in the same transaction).
+        rate_change = "SELECT status FROM service_commands WHERE kind = 'CHANGE_RATE_LIMIT'"
+        assert db_value(site, rate_change) == "QUEUED"
 
-        # Suspend, then reactivate.
+        # Suspend, then reactivate. Online: the suspension queues the disconnect at once.
         run_action(qtbot, ws, "suspend")
         assert db_value(site, "SELECT status FROM customers WHERE id = :c", c=cid) == "SUSPENDED"
+        cut = "SELECT payload->>'reason' FROM service_commands WHERE kind = 'DISCONNECT'"
+        assert db_value(site, cut) == "suspended by staff"
         qtbot.waitUntil(lambda: ws.buttons["suspend"].text() == "Reactivate", timeout=TIMEOUT_MS)
         run_action(qtbot, ws, "suspend")
         assert db_value(site, "SELECT status FROM customers WHERE id = :c", c=cid) == "ACTIVE"
@@ -247,11 +254,13 @@ def test_every_action_works_end_to_end_through_the_database(
         row = db_value(
             site,
             "SELECT kind || ' ' || status || ' ' || nas_id FROM service_commands "
-            "WHERE customer_id = :c",
+            "WHERE customer_id = :c AND kind = 'DISCONNECT' AND payload ? 'username'",
             c=cid,
         )
         assert row == f"DISCONNECT QUEUED {site.nas_id}"
-        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 1, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: ws.models["commands"].rowCount() == 3, timeout=TIMEOUT_MS)
+        kinds = [ws.models["commands"].index(n, 1).data() for n in range(3)]
+        assert kinds == ["Disconnect", "Disconnect", "Change rate limit"]  # newest first
         assert ws.models["commands"].index(0, 2).data() == "QUEUED"
 
         # Reset the MAC binding.
@@ -328,3 +337,49 @@ def test_customer_care_may_reveal_but_not_top_up(
     finally:
         workers.wait(10_000)
         engine.dispose()
+
+
+def test_the_commands_tab_shows_each_step_the_site_service_took(
+    qtbot: QtBot, site: Site, workers: WorkerPool
+) -> None:
+    # What the command worker writes (radius_service/commands/worker.py): a disconnect that
+    # the router NAKed, was retried, and was confirmed by its Accounting-Stop.
+    steps = [
+        {"at": "2026-12-06T09:00:00.000+00:00", "attempt": 1, "step": "sent",
+         "detail": "router-1: Disconnect-Request for sess-1"},
+        {"at": "2026-12-06T09:00:00.200+00:00", "attempt": 1, "step": "nak",
+         "detail": "router-1: NAK (Session-Context-Not-Found)"},
+        {"at": "2026-12-06T09:00:05.000+00:00", "attempt": 2, "step": "confirmed",
+         "detail": "router-1: Accounting-Stop arrived"},
+    ]  # fmt: skip
+    engine = make_engine(site.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO service_commands (tenant_id, kind, status, customer_id, nas_id,"
+                    " attempts, result, steps) VALUES (:t, 'DISCONNECT', 'DONE', :c, :n, 2,"
+                    " 'disconnected 1 session(s)', CAST(:s AS jsonb))"
+                ),
+                {"t": site.tenant_id, "c": site.customer_id, "n": site.nas_id,
+                 "s": json.dumps(steps)},
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+    # Customer care reads the history through its own role (the steps column is granted).
+    staff_db, sessions = login(site, "CUSTOMER_CARE")
+    try:
+        ws = open_workspace(qtbot, sessions, workers, site)
+        model = ws.models["commands"]
+        assert model.rowCount() == 1
+        titles = [model.headerData(n, Qt.Orientation.Horizontal) for n in range(4, 6)]
+        assert titles == ["Result", "Steps"]
+        assert model.index(0, 5).data() == "sent → nak → confirmed"
+        assert model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole) == (
+            "12:00:00  #1 sent: router-1: Disconnect-Request for sess-1\n"
+            "12:00:00  #1 nak: router-1: NAK (Session-Context-Not-Found)\n"
+            "12:00:05  #2 confirmed: router-1: Accounting-Stop arrived"
+        )
+        assert model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole) is None
+    finally:
+        staff_db.dispose()

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine
+from easyisp_core.models import Nas
+from easyisp_core.services.nas import NAS_SECRET as NAS_SECRET_PURPOSE
 from easyisp_core.services.radius_auth import NasClient, load_nas_clients
 from radius_service.radius.accounting import DEFAULT_WRITERS, RadiusAccountingServer
 from radius_service.radius.journal import Journal
@@ -159,17 +161,50 @@ def test_the_reply_comes_only_after_the_record_is_committed(
         assert session_rows(seeded_url[0], "session_id = :sid", sid=f"commit-{n}")
 
 
-def test_accounting_on_closes_every_open_session_of_the_router(
-    acct_nas: NasSimulator, acct_server: AcctServerThread, seeded_url: tuple[str, Seeded]
+@pytest.fixture
+def second_router(seeded_url: tuple[str, Seeded], secret_box: SecretBox) -> str:
+    """Another router of the tenant, at 127.0.0.2 (in the client table from the start)."""
+    engine = make_engine(seeded_url[0], application_name="radius-acct-test-seed")
+    try:
+        with Session(engine) as session, session.begin():
+            template = session.scalars(select(Nas)).one()
+            session.add(
+                Nas(
+                    tenant_id=template.tenant_id,
+                    name="second-router",
+                    ip_address="127.0.0.2",
+                    secret_enc=secret_box.encrypt(NAS_SECRET, NAS_SECRET_PURPOSE),
+                )
+            )
+    finally:
+        engine.dispose()
+    return "127.0.0.2"
+
+
+@pytest.mark.parametrize("status", ["on", "off"])
+def test_accounting_on_or_off_closes_every_open_session_of_that_router_only(
+    status: str,
+    second_router: str,
+    acct_nas: NasSimulator,
+    acct_server: AcctServerThread,
+    seeded_url: tuple[str, Seeded],
 ) -> None:
+    other = NasSimulator(acct_nas.server, acct_nas.secret, timeout=3.0, source_ip=second_router)
+    assert other.account("start", "other-0", PPPOE_USER)
     for n in range(3):
         assert acct_nas.account("start", f"open-{n}", PPPOE_USER)
     assert acct_nas.account("stop", "open-0", PPPOE_USER, session_time=5, terminate_cause=1)
-    assert acct_nas.account("on")
+    assert acct_nas.account(status)
     rows = session_rows(seeded_url[0])
-    assert [r["terminate_cause"] for r in rows] == ["User-Request", "NAS-Reboot", "NAS-Reboot"]
-    assert all(r["stopped_at"] is not None for r in rows)
+    assert [r["session_id"] for r in rows] == ["open-0", "open-1", "open-2", "other-0"]
+    assert [r["terminate_cause"] for r in rows] == [
+        "User-Request", "NAS-Reboot", "NAS-Reboot", None
+    ]  # fmt: skip
+    assert [r["stopped_at"] is not None for r in rows] == [True, True, True, False]
     assert acct_server.counters["radius.acct.nas_reset"] == 1
+    # The same Accounting-On/Off again (a retransmission from a new port) closes nothing more.
+    assert acct_nas.account(status)
+    assert session_rows(seeded_url[0]) == rows
 
 
 def test_a_bad_authenticator_or_wrong_code_is_dropped_without_reply(
@@ -201,3 +236,17 @@ def test_a_burst_of_200_records_is_group_committed_and_each_stored_once(
     assert counters["radius.acct.started"] == 200
     # Many records per transaction, not one commit each.
     assert counters["radius.acct.batch"] < 100
+
+
+def test_a_nul_in_a_text_attribute_is_stored_as_a_replacement_character_and_answered(
+    acct_nas: NasSimulator, acct_server: AcctServerThread, seeded_url: tuple[str, Seeded]
+) -> None:
+    # PostgreSQL text cannot hold NUL: unreplaced, the record could never be stored and the
+    # router would retransmit it unanswered until it gave up (found by test_accounting_fuzz).
+    assert acct_nas.account("start", "nul\x00id", PPPOE_USER, class_value=b"easyisp:\x00")
+    assert acct_nas.account("stop", "nul\x00id", PPPOE_USER, session_time=3, input_octets=9)
+    (row,) = session_rows(seeded_url[0])
+    assert row["session_id"] == "nul\ufffdid"
+    assert row["class_value"] == "easyisp:\ufffd"
+    assert (row["input_octets"], row["stopped_at"] is not None) == (9, True)
+    assert acct_server.counters["radius.acct.error"] == 0

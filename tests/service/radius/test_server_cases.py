@@ -72,6 +72,12 @@ def seed_case_accounts(url: str, box: SecretBox, tenant: str) -> None:
                 {"username": "grace", "connection_type": "PPPOE", "package": "Home 5M"},
                 {"username": "heidi", "connection_type": "HOTSPOT", "package": "Data 1 GB"},
                 {"username": "judy", "connection_type": "PPPOE", "package": "Home capped"},
+                {
+                    "username": "kim",
+                    "connection_type": "PPPOE",
+                    "package": "Home 5M",
+                    "static_ip": "10.20.0.15",
+                },
             ]
             for account in accounts:
                 register_customer(
@@ -154,6 +160,8 @@ def test_server_case(nas: NasSimulator, case: dict[str, Any]) -> None:
         assert reply.first(name) == value, name
     for name in expect.get("absent", []):
         assert name not in reply.attributes, name
+    for name in expect.get("present", []):
+        assert reply.first(name) is not None, name
     if case["method"] == "mschapv2" and reply.accepted:
         assert reply.mschap2_success_valid
         assert reply.mppe_keys_valid

@@ -36,7 +36,9 @@ OUTCOMES = ("drop", "accept", "reject", "duplicate", "status_server", "error")
 SECRET = NAS_SECRET.encode()
 # The attributes the server reads, weighted up; any other type may appear too.
 INTERESTING_TYPES = [1, 2, 3, 6, 7, 26, 31, 33, 60, 79, 80]
-USERNAMES = [PPPOE_USER, EXPIRED_USER, HOTSPOT_USER, VOUCHER_CODE, HOTSPOT_MAC, "mallory", ""]
+USERNAMES = [
+    PPPOE_USER, EXPIRED_USER, HOTSPOT_USER, VOUCHER_CODE, HOTSPOT_MAC, "mallory", "", "al\x00ice"
+]  # fmt: skip
 
 
 def _microsoft_vsa(vendor_type: int, value: bytes) -> bytes:
