@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
@@ -28,6 +29,7 @@ def _raise(exc: BaseException) -> tuple[type[BaseException], BaseException, obje
         return type(caught), caught, caught.__traceback__
 
 
+@pytest.mark.expected_log("unexpected error in the console")
 def test_an_unexpected_exception_is_logged_to_the_data_dir_and_shown_with_details(
     tmp_path: Path,
 ) -> None:

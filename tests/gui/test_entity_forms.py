@@ -28,13 +28,11 @@ from easyisp_desktop.views.settings import SettingsPage
 from easyisp_desktop.views.staff import StaffPage
 from easyisp_desktop.views.vouchers import VouchersPage
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     WAIT_MS,
     OpenPage,
     Site,
     engines_disposed,
     loaded,
-    no_logged_warnings,
     open_page,
     refused,
     reloaded,
@@ -42,10 +40,7 @@ from tests.gui.pages_support import (
     site,
 )
 
-# A Qt warning fails the test too (the offscreen platform's own notice aside).
-pytestmark = QT_WARNINGS_FAIL
-
-__all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
+__all__ = ["engines_disposed", "open_page", "site"]
 
 
 @pytest.fixture(autouse=True)

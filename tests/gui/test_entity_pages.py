@@ -35,19 +35,14 @@ from easyisp_desktop.main_window import MainWindow
 from easyisp_desktop.views.registry import PAGES
 from easyisp_desktop.views.settings import SettingsPage
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     ROLES,
     WAIT_MS,
     Site,
     engines_disposed,
-    no_logged_warnings,
     site,
 )
 
-# A Qt warning fails the test too (the offscreen platform's own notice aside).
-pytestmark = QT_WARNINGS_FAIL
-
-__all__ = ["engines_disposed", "no_logged_warnings", "site"]
+__all__ = ["engines_disposed", "site"]
 
 # The write actions each page offers, and the permission each one needs.
 ACTIONS = {
@@ -249,10 +244,6 @@ def test_a_payment_recorded_elsewhere_appears_in_the_open_payments_page(
     qtbot.waitUntil(lambda: page.model.rowCount() == before + 1, timeout=WAIT_MS)
 
 
-# The offscreen platform cannot raise a window (the workspace raises itself when opened).
-@pytest.mark.qt_log_ignore(
-    "This plugin does not support propagateSizeHints", "This plugin does not support raise"
-)
 def test_every_page_and_the_customer_workspace_load_under_the_gui_thread_guard(
     qtbot: QtBot, site: Site, tmp_path: Path, console: dict[str, MainWindow]
 ) -> None:
