@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
+from easyisp_desktop.framework.display_zone import moment
+
+__all__ = ["byte_count", "duration", "kes", "moment", "time_left"]
 
 
 def kes(amount: Decimal | None) -> str:
@@ -15,10 +16,6 @@ def kes(amount: Decimal | None) -> str:
         return ""
     sign = "-" if amount < 0 else ""
     return f"{sign}KES {abs(amount).quantize(Decimal('0.01')):,}"
-
-
-def moment(value: datetime | None, zone: ZoneInfo = NAIROBI) -> str:
-    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def byte_count(count: int) -> str:
