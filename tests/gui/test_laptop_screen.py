@@ -83,6 +83,9 @@ def test_every_page_and_its_forms_fit_a_1366_by_768_screen(
         page = window.show_page(spec.title)
         if isinstance(page, SettingsPage):
             qtbot.waitUntil(lambda p=page: not p.form.busy, timeout=WAIT_MS)  # type: ignore[misc]
+            # The fields scroll; Save stays wholly in sight without scrolling.
+            save = page.form.save_button
+            assert save.visibleRegion().boundingRect() == save.rect(), save.visibleRegion()
         else:
             assert isinstance(page, EntityPage), spec.title
             qtbot.waitUntil(partial(lambda p: p.model.count is not None, page), timeout=WAIT_MS)
