@@ -69,12 +69,9 @@ ACTIONS = {
         "vpn_off": "vpn.write",
     },
     "Sessions": {},
-    "Staff": {
-        "new": "staff.manage",
-        "edit": "staff.manage",
-        "suspend": "staff.manage",
-        "reactivate": "staff.manage",
-    },
+    "Staff": dict.fromkeys(
+        ("new", "edit", "suspend", "reactivate", "password", "delete"), "staff.manage"
+    ),
     "Audit log": {},
     "Invoices": {
         "new": "invoices.write",
