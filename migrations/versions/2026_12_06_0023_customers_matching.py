@@ -33,19 +33,25 @@ FUNCTION = f"""
 -- Ids of the customers the caller may read whose search column (lower-case name, username,
 -- account number, phone) matches every LIKE pattern in `patterns` (patterns[1] is looked up
 -- in the trigram index), in `tenant` when given, at most `cap` of them when given.
+-- EXECUTE plans each call with the actual patterns: a rare word goes through the trigram
+-- index, a one- or two-letter prefix (no trigram to look up) through a plain scan that stops
+-- at `cap`. A plan made once for any pattern would have to pick one of the two for both.
 CREATE FUNCTION easyisp_customers_matching(patterns text[], tenant uuid, cap integer)
 RETURNS SETOF uuid
-LANGUAGE sql STABLE {DEFINER} ROWS 1000 AS $$
-  SELECT t.id FROM customers t
-   WHERE t.search LIKE patterns[1]
-     AND t.search LIKE ALL (patterns)
-     AND (tenant IS NULL OR t.tenant_id = tenant)
-     AND ((SELECT easyisp_is_operator()) OR (SELECT easyisp_is_service())
-          OR ((SELECT easyisp_has_permission('customers.read'))
-              AND (t.tenant_id = (SELECT easyisp_current_tenant())
-                   OR (SELECT easyisp_has_permission('tenants.manage')))))
-   LIMIT cap
-$$;
+LANGUAGE plpgsql STABLE {DEFINER} ROWS 1000 AS $$
+BEGIN
+  RETURN QUERY EXECUTE
+    'SELECT t.id FROM customers t
+      WHERE t.search LIKE $1[1]
+        AND t.search LIKE ALL ($1)
+        AND ($2 IS NULL OR t.tenant_id = $2)
+        AND ((SELECT easyisp_is_operator()) OR (SELECT easyisp_is_service())
+             OR ((SELECT easyisp_has_permission(''customers.read''))
+                 AND (t.tenant_id = (SELECT easyisp_current_tenant())
+                      OR (SELECT easyisp_has_permission(''tenants.manage'')))))
+      LIMIT $3'
+    USING patterns, tenant, cap;
+END $$;
 
 REVOKE EXECUTE ON FUNCTION {CUSTOMERS_MATCHING} FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION {CUSTOMERS_MATCHING} TO {STAFF}, {SERVICE};
