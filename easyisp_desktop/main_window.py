@@ -29,6 +29,7 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database, session_scope
 from easyisp_core.services.dashboard import DEFAULT_TIMEZONE, DashboardFigures
 from easyisp_core.services.identity import SessionIdentity, current_identity
+from easyisp_desktop.framework.display_zone import set_display_zone
 from easyisp_desktop.framework.entity_page import PageContext
 from easyisp_desktop.framework.errors import describe_error as describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
@@ -83,6 +84,8 @@ class MainWindow(QMainWindow):
         self._box = secret_box
         self._connect = connect
         self._timezone = timezone
+        # Every list, the workspace and receipts write times in the zone the dashboard uses.
+        set_display_zone(timezone)
         self._settings = settings if settings is not None else QSettings()
         self._database: Database | None = None
         self._connecting = False

@@ -72,6 +72,10 @@ def _go_dark(app: object) -> None:
             (QPalette.ColorRole.ToolTipBase, "#3a3a3a"),
             (QPalette.ColorRole.ToolTipText, "#f0f0f0"),
             (QPalette.ColorRole.PlaceholderText, "#a0a0a0"),
+            # As the OS's dark schemes do: links readable on a dark window (the default is
+            # a dark blue, near invisible there).
+            (QPalette.ColorRole.Link, "#6cb4ff"),
+            (QPalette.ColorRole.LinkVisited, "#c39bff"),
         ):
             palette.setColor(role, QColor(colour))
         app.setPalette(palette)  # type: ignore[attr-defined]

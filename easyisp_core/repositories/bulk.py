@@ -111,6 +111,10 @@ class BulkWriter:
             savepoint.rollback()
             raise
         if definitions:
+            # Deferred constraint triggers (payments_sms_receipt, 0021) queued an event per
+            # loaded row; CREATE INDEX refuses a table with pending events, so fire them now
+            # (a bulk load turns their work off; they return at once).
+            self.session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
             # Sorting for the rebuild needs memory; the setting ends with the transaction.
             self.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
             for definition in definitions:

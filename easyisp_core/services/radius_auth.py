@@ -192,9 +192,17 @@ def _voucher_account(row: VoucherRow) -> VoucherAccount:
     return VoucherAccount(row.voucher_id, view)
 
 
+def _storable(name: str) -> bool:
+    # PostgreSQL text cannot hold a NUL byte, so no account has such a name, and asking the
+    # database for one fails ("text fields cannot contain NUL") instead of finding nobody.
+    return "\x00" not in name
+
+
 def find_subscriber(
     session: Session, tenant_id: uuid.UUID, username: str
 ) -> SubscriberAccount | None:
+    if not _storable(username):
+        return None
     row = RadiusRepository(session).subscriber_by_username(tenant_id, username)
     return None if row is None else _subscriber_account(row)
 
@@ -231,6 +239,8 @@ def find_subscriber_by_mac(
 
 
 def find_voucher(session: Session, tenant_id: uuid.UUID, code: str) -> VoucherAccount | None:
+    if not _storable(code):
+        return None
     row = RadiusRepository(session).voucher_by_code(tenant_id, code)
     return None if row is None else _voucher_account(row)
 

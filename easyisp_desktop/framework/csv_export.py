@@ -27,8 +27,12 @@ def export_csv(
     path: Path,
     *,
     page_size: int = EXPORT_PAGE_SIZE,
+    canceller: QueryCanceller | None = None,
 ) -> int:
-    """Write the rows matching `query` to `path`; returns how many. Runs on a worker thread."""
+    """Write the rows matching `query` to `path`; returns how many. Runs on a worker thread.
+
+    `canceller` (cancelled with the worker) stops a page's query on the server as well."""
+    canceller = canceller or QueryCanceller()
     partial = path.with_name(path.name + ".part")
     written = 0
     try:
@@ -36,7 +40,7 @@ def export_csv(
         with partial.open("w", newline="", encoding="utf-8-sig") as stream:
             writer = csv.writer(stream)
             writer.writerow([c.header for c in columns])
-            page = source.first(query, page_size, QueryCanceller())
+            page = source.first(query, page_size, canceller)
             rows = page.rows
             while rows:
                 worker.raise_if_cancelled()
@@ -45,7 +49,7 @@ def export_csv(
                 worker.report_progress(written, f"Exported {written:,} rows…")
                 if len(rows) < page_size:
                     break
-                rows = source.after(query, rows[-1], page_size, page.token, QueryCanceller())
+                rows = source.after(query, rows[-1], page_size, page.token, canceller)
         worker.raise_if_cancelled()
         os.replace(partial, path)
     finally:

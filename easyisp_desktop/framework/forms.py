@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -406,7 +407,18 @@ class FormDialog(QDialog):
             heading.setWordWrap(True)
             layout.addWidget(heading)
         layout.addWidget(self.message)
-        layout.addLayout(form)
+        if embedded:
+            # A long page (Settings) scrolls its fields; the message above and the Save button
+            # below stay in sight on a 768-pixel-high screen.
+            field_box = QWidget()
+            field_box.setLayout(form)
+            self.fields_area = QScrollArea()
+            self.fields_area.setWidgetResizable(True)
+            self.fields_area.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.fields_area.setWidget(field_box)
+            layout.addWidget(self.fields_area, 1)
+        else:
+            layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 

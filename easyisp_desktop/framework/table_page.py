@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from easyisp_core.repositories.customer_list import RowCount
+from easyisp_core.repositories.query_cancel import QueryCanceller
+from easyisp_desktop.framework.cancellable import CancellableWork
 from easyisp_desktop.framework.csv_export import export_csv
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.table_model import Column, ListSource, RecordTableModel
@@ -56,7 +58,7 @@ class TablePage(QWidget):
         self.workers = workers
         self._settings = settings
         self._header_key = f"tables/{settings_key}/header"
-        self._export: Worker | None = None
+        self._export: CancellableWork | None = None
         self.model = RecordTableModel(
             columns, source, workers, default_sort=default_sort, parent=self
         )
@@ -211,16 +213,17 @@ class TablePage(QWidget):
         """Export every row matching the current search, in a worker, with progress."""
         columns = self.visible_columns()
         source, query = self.model.source, self.model.query
+        canceller = QueryCanceller()
 
         def work(worker: Worker) -> int:
-            return export_csv(worker, source, query, columns, path)
+            return export_csv(worker, source, query, columns, path, canceller=canceller)
 
         worker = Worker.controlled(work)
         worker.signals.progress.connect(lambda _done, line: self.status_label.setText(line))
         worker.signals.result.connect(lambda rows: self._export_done(path, rows))
         worker.signals.error.connect(self._export_error)
         worker.signals.finished.connect(self._export_ended)
-        self._export = worker
+        self._export = CancellableWork(worker, canceller)
         self.export_button.setEnabled(False)
         self.cancel_export_button.setVisible(True)
         self.status_label.setText("Exporting…")
@@ -228,7 +231,7 @@ class TablePage(QWidget):
 
     def cancel_export(self) -> None:
         if self._export is not None:
-            self._export.cancel()
+            self._export.cancel()  # the page's query stops on the server too
             self.status_label.setText("Export cancelled")
 
     def _export_done(self, path: Path, rows: int) -> None:

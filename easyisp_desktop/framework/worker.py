@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
@@ -133,9 +134,18 @@ class WorkerPool(QObject):
         *,
         on_result: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        context: QObject | None = None,
     ) -> Worker:
-        """Start `fn()` with the given GUI-thread callbacks; returns the worker."""
+        """Start `fn()` with the given GUI-thread callbacks; returns the worker.
+
+        With a `context` (the dialog the callbacks fill in) the callbacks are dropped once that
+        object is gone: a form closed before its read finished is not touched afterwards."""
         worker = Worker(fn)
+        if context is not None:
+            if on_result is not None:
+                on_result = _while_alive(context, on_result)
+            if on_error is not None:
+                on_error = _while_alive(context, on_error)
         if on_result is not None:
             worker.signals.result.connect(on_result)
         if on_error is not None:
@@ -153,3 +163,13 @@ class WorkerPool(QObject):
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until every started worker has returned (at shutdown); False on timeout."""
         return self._pool.waitForDone(timeout_ms)
+
+
+def _while_alive(context: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    # Checked on the GUI thread when the queued signal arrives, so a deletion between the
+    # worker's emit and its delivery is seen too (cancel() alone cannot catch that).
+    def call(value: Any) -> None:
+        if shiboken6.isValid(context):
+            callback(value)
+
+    return call

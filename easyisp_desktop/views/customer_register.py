@@ -105,6 +105,7 @@ def register_form(
         _reader(sessions, lambda s: (package_choices(s, tenant_id), router_choices(s, tenant_id))),
         on_result=lambda choices: _fill_choices(dialog, *choices),
         on_error=lambda exc: dialog.status.setText(forms.failure_message(exc)),
+        context=dialog,  # Esc before the lists arrive: nothing left to fill
     )
     return dialog
 

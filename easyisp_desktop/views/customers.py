@@ -19,6 +19,7 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerRow
 from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.services.customer_list import first_customer_page, next_customer_page
+from easyisp_desktop.framework.display_zone import moment
 from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
@@ -42,8 +43,8 @@ def format_kes(amount: Decimal | None) -> str:
     return "" if amount is None else f"KES {amount:,.2f}"
 
 
-def format_date(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+def format_date(value: datetime | None) -> str:
+    return moment(value)
 
 
 def format_status(status: str) -> str:

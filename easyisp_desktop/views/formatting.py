@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from easyisp_desktop.framework.display_zone import moment
 from easyisp_desktop.framework.forms import enum_label
+
+__all__ = ["duration", "kes", "label", "mbps", "moment", "text", "volume", "yes_no"]
 
 
 def kes(amount: Decimal | None) -> str:
@@ -15,10 +17,6 @@ def kes(amount: Decimal | None) -> str:
 
 def mbps(speed: Decimal | None) -> str:
     return "" if speed is None else f"{speed.normalize():f} Mbps"
-
-
-def moment(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def label(value: Any) -> str:

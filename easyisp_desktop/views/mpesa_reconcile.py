@@ -284,6 +284,7 @@ class ReconcileDialog(QDialog):
             work,
             on_result=lambda credit: self._on_credited(line, credit),
             on_error=lambda exc: self._on_credit_failed(line, exc),
+            context=self,  # closed meanwhile: the credit stands, nothing left to show it in
         )
 
     def _on_credited(self, line: StatementLine, credit: Credit) -> None:

@@ -127,7 +127,10 @@ class OnboardingScriptDialog(QDialog):
             if generation == self._generation:
                 self._on_failed(exc)
 
-        self.workers.run(lambda: self._generate(major), on_result=shown, on_error=failed)
+        # Closed while generating: the answer is dropped, not shown in a deleted dialog.
+        self.workers.run(
+            lambda: self._generate(major), on_result=shown, on_error=failed, context=self
+        )
 
     def _on_script(self, script: OnboardingScript) -> None:
         self.busy = False
@@ -179,6 +182,7 @@ class OnboardingScriptDialog(QDialog):
             write,
             on_result=lambda p: self.message.setText(f"Saved {p}"),
             on_error=self._on_failed,
+            context=self,
         )
 
 

@@ -11,7 +11,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from easyisp_core.schemas.tenant_config import TenantConfig
 from easyisp_core.services.tenants import read_config, update_config
@@ -112,15 +112,12 @@ class SettingsPage(QWidget):
             intro=f"How {context.identity.tenant_name or 'this ISP'} sends SMS, takes M-Pesa "
             "payments, brands receipts and treats expired subscribers.",
         )
-        # Readable line lengths on a wide screen; the page scrolls on a small one.
+        # Readable line lengths on a wide screen; the fields scroll on a small one, with the
+        # Save button always in sight (the form's own scroll area).
         self.form.setMaximumWidth(760)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.addWidget(self.form)
+        row = QHBoxLayout()
+        row.addWidget(self.form, 1)
         row.addStretch()
-        scroll.setWidget(holder)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Settings</b>"))
-        layout.addWidget(scroll)
+        layout.addLayout(row, 1)

@@ -41,6 +41,11 @@ NEW_FIELDS = (
     forms.password("password_again", "Password again", required=True),
 )  # fmt: skip
 
+PASSWORD_FIELDS = (
+    forms.password("password", "New password", required=True),
+    forms.password("password_again", "Password again", required=True),
+)
+
 ROLE_FIELDS = (
     forms.choice("role", "Role", [r for r in StaffRole if r is not StaffRole.SUPER_ADMIN]),
 )
@@ -64,6 +69,8 @@ class StaffPage(EntityPage):
         self.add_action("edit", "Change role…", self.change_role, permission=MANAGE)
         self.add_action("suspend", "Suspend", self.suspend, permission=MANAGE)
         self.add_action("reactivate", "Reactivate", self.reactivate, permission=MANAGE)
+        self.add_action("password", "Set password…", self.set_password, permission=MANAGE)
+        self.add_action("delete", "Delete", self.delete, permission=MANAGE)
 
     def new(self) -> FormDialog:
         tenant = self.context.identity.tenant_slug
@@ -107,6 +114,39 @@ class StaffPage(EntityPage):
             f"{row.username} is now {fmt.label(row.role).lower()}",
         )
 
+    def set_password(self) -> FormDialog | None:
+        """A forgotten password: a manager sets a new one (the database checks its strength)."""
+        row = self.selected_row()
+        if row is None:
+            return None
+
+        def save(session: Session, values: Values) -> Any:
+            if values["password"] != values["password_again"]:
+                raise ValidationFailed({"password_again": "the two passwords differ"})
+            return service.change_password(session, row.username, values["password"])
+
+        return self.open_form(
+            FormDialog(
+                title=f"New password for {row.full_name}",
+                fields=PASSWORD_FIELDS,
+                save=in_session(self.context.sessions, save),
+                workers=self.workers,
+                intro="Give it to them in person; they can change it with the same form.",
+                parent=self,
+            ),
+            f"Password set for {row.username}",
+        )
+
+    def delete(self) -> None:
+        row = self.selected_row()
+        question = (
+            f"Delete {row.full_name if row else ''}'s login? They can no longer log in; "
+            "their name stays in the audit trail."
+        )
+        if row is None or not self.confirm("Delete staff member", question):
+            return
+        self._set_status(row.username, UserStatus.DELETED, f"{row.username} deleted")
+
     def suspend(self) -> None:
         row = self.selected_row()
         question = f"Suspend {row.full_name if row else ''}? They are logged out at once."
@@ -131,3 +171,6 @@ class StaffPage(EntityPage):
         if row is not None and "suspend" in self.actions_by_key:
             self.actions_by_key["suspend"].button.setEnabled(row.status == UserStatus.ACTIVE)
             self.actions_by_key["reactivate"].button.setEnabled(row.status == UserStatus.SUSPENDED)
+            gone = row.status == UserStatus.DELETED
+            self.actions_by_key["password"].button.setEnabled(not gone)
+            self.actions_by_key["delete"].button.setEnabled(not gone)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-NAIROBI = ZoneInfo("Africa/Nairobi")
+from easyisp_desktop.framework.display_zone import display_zone, moment
+
+__all__ = ["byte_count", "duration", "kes", "moment", "step_time", "time_left"]
 
 
 def kes(amount: Decimal | None) -> str:
@@ -17,15 +18,11 @@ def kes(amount: Decimal | None) -> str:
     return f"{sign}KES {abs(amount).quantize(Decimal('0.01')):,}"
 
 
-def moment(value: datetime | None, zone: ZoneInfo = NAIROBI) -> str:
-    return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
-def step_time(iso: str, zone: ZoneInfo = NAIROBI) -> str:
-    """A service step's ISO time as the local time of day (to the second); as written when
+def step_time(iso: str) -> str:
+    """A service step's ISO time as the site's time of day (to the second); as written when
     it does not parse."""
     try:
-        return datetime.fromisoformat(iso).astimezone(zone).strftime("%H:%M:%S")
+        return datetime.fromisoformat(iso).astimezone(display_zone()).strftime("%H:%M:%S")
     except ValueError:
         return iso
 

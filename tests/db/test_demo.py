@@ -26,9 +26,11 @@ from easyisp_core.demo.rows import PlanRef, RouterRef, TenantContext
 from easyisp_core.errors import Conflict
 from easyisp_core.models.enums import ConnectionType, CustomerStatus, PaymentMethod, StaffRole
 from easyisp_core.repositories.bulk import BulkWriter
+from easyisp_core.repositories.sms_outbox import suppress_receipts_in_transaction
 from easyisp_core.schemas.invoice_items import InvoiceItems
 from easyisp_core.services.customers import CUSTOMER_PASSWORD
 from tests import pg
+from tests.factories import make_customer, make_tenant
 
 CUSTOMERS = 300
 KE_MOBILE = re.compile(r"^254[17]\d{8}$")
@@ -347,3 +349,35 @@ def test_indexes_of_tables_with_rows_are_left_alone(demo_engine: Engine, demo: D
         with BulkWriter(session).deferred_indexes(["customers", "payments"]) as deferred:
             assert deferred == []
         session.rollback()
+
+
+def test_indexes_come_back_over_rows_with_deferred_trigger_events(
+    fresh_db_url: str, secret_box: SecretBox
+) -> None:
+    """A completed payment queues the deferred SMS-receipt trigger (0021) until commit;
+    CREATE INDEX refuses a table with pending events, so the 1,000,000-customer demo (which
+    defers indexes from 50,000 customers) failed at its index rebuild."""
+    engine = make_engine(fresh_db_url, application_name="easyisp-tests")
+    try:
+        with engine.connect() as conn:
+            before = conn.execute(_INDEX_DEFINITIONS).all()
+        with Session(engine) as session:
+            tenant = make_tenant(session)
+            customer = make_customer(session, secret_box, tenant)
+            session.commit()
+            suppress_receipts_in_transaction(session)
+            with BulkWriter(session).deferred_indexes(["payments"]) as deferred:
+                assert deferred == ["payments"]
+                session.execute(
+                    text(
+                        "INSERT INTO payments (tenant_id, customer_id, amount, method, status, "
+                        "paid_at) VALUES (:t, :c, 100, 'CASH', 'COMPLETED', now())"
+                    ),
+                    {"t": tenant.id, "c": customer.id},
+                )
+            session.commit()
+        with engine.connect() as conn:
+            assert conn.execute(_INDEX_DEFINITIONS).all() == before
+            assert conn.execute(text("SELECT count(*) FROM sms_logs")).scalar() == 0
+    finally:
+        engine.dispose()

@@ -419,12 +419,18 @@ def test_staff_edit_a_row_through_the_orm_and_the_trigger_stamps_updated_at(
 
 
 def test_the_list_search_functions_name_only_rows_the_caller_may_read(site: SecuritySite) -> None:
-    """easyisp_payments_matching / easyisp_sessions_matching (0016) run with the owner's
+    """easyisp_payments_matching / easyisp_sessions_matching (0016) and
+    easyisp_customers_matching (0025) run with the owner's
     rights, so that the trigram indexes serve staff logins (under row-level security ILIKE
     cannot use them). They must never name a row the caller's own SELECT would not show."""
     searches = {
         "payments": ("SELECT id FROM payments", "SELECT * FROM easyisp_payments_matching(%s)"),
         "sessions": ("SELECT id FROM sessions", "SELECT id FROM easyisp_sessions_matching(%s)"),
+        # 0025: the customers filter; no tenant given, no cap.
+        "customers": (
+            "SELECT id FROM customers",
+            "SELECT * FROM easyisp_customers_matching(ARRAY[%s], NULL, NULL)",
+        ),
     }
     found_by_admin: dict[str, set[Any]] = {}
     for role in site.logins:
@@ -441,3 +447,4 @@ def test_the_list_search_functions_name_only_rows_the_caller_may_read(site: Secu
     # They do find what staff may read (tenant A's seeded payment and session).
     assert site.a.ids["payment"] in found_by_admin["payments"]
     assert found_by_admin["sessions"]
+    assert site.a.ids["customer"] in found_by_admin["customers"]

@@ -1,14 +1,37 @@
 """The GUI tests run with the console's garbage-collection policy: cycles holding Qt objects
-are collected on the GUI thread only (framework/gc_tuning.GuiThreadCollector), as in the app."""
+are collected on the GUI thread only (framework/gc_tuning.GuiThreadCollector), as in the app.
+
+Every test here fails on an unexpected Qt warning or a logged warning/error (tests/gui/logfail.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
 from easyisp_desktop.framework.gc_tuning import GuiThreadCollector
+from tests.gui.logfail import QT_WARNINGS_FAIL, no_logged_warnings
+
+__all__ = ["no_logged_warnings"]
+
+GUI_TESTS = Path(__file__).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "expected_log(*parts): log records containing a part do not fail the test"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if GUI_TESTS in Path(str(item.path)).parents:
+            # Appended: a test's own qt_log_ignore (nearer) still wins over these.
+            for marker in QT_WARNINGS_FAIL:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="package", autouse=True)

@@ -6,7 +6,6 @@ what a page offers and what the database allows are tested together.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,11 +38,6 @@ from tests import pg
 from tests.factories import PASSWORD, make_customer, make_nas, make_package
 
 WAIT_MS = 20_000
-# For a module's pytestmark: Qt warnings fail its tests, except the offscreen platform's.
-QT_WARNINGS_FAIL = [
-    pytest.mark.qt_log_level_fail("WARNING"),
-    pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"),
-]
 ROLES = [role.value for role in StaffRole]
 
 
@@ -196,19 +190,6 @@ def engines_disposed(site: Site) -> Iterator[None]:
     for engine in site.engines:
         engine.dispose()
     site.engines.clear()
-
-
-@pytest.fixture(autouse=True)
-def no_logged_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """A warning or an error logged during the test (an unexpected failure) fails it."""
-    caplog.set_level(logging.WARNING)
-    yield
-    problems = [
-        f"{r.levelname} {r.name}: {r.getMessage()}"
-        for r in caplog.get_records("call")
-        if r.levelno >= logging.WARNING
-    ]
-    assert not problems, problems
 
 
 # Driving a page's forms ---------------------------------------------------------------

@@ -10,7 +10,9 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -316,3 +318,22 @@ def test_the_guard_refuses_queries_on_the_gui_thread_but_not_in_a_worker(
         assert pool.wait(5000)
     finally:
         engine.dispose()
+
+
+def test_a_result_for_a_dialog_closed_meanwhile_is_dropped(qtbot: QtBot) -> None:
+    """WorkerPool.run(context=dialog): the form is gone by the time its read returns."""
+    pool = WorkerPool()
+    dialog = QDialog()
+    release = threading.Event()
+    shown: list[object] = []
+    pool.run(lambda: release.wait(5) and "late", on_result=shown.append, context=dialog)
+    shiboken6.delete(dialog)
+    release.set()
+    assert pool.wait(5000)
+    qtbot.wait(50)  # the queued result arrives here
+    assert shown == []
+
+    kept = QDialog()
+    pool.run(lambda: "now", on_result=shown.append, context=kept)
+    qtbot.waitUntil(lambda: shown == ["now"], timeout=5000)
+    assert pool.wait(5000)

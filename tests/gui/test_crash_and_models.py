@@ -8,12 +8,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.services.customer_workspace import LedgerEntry, SessionLine
 from easyisp_desktop.crash import crash_log_path, install_crash_hook
+from easyisp_desktop.framework.display_zone import DEFAULT_ZONE, set_display_zone
+from easyisp_desktop.main_window import MainWindow
+from easyisp_desktop.views import customers
+from easyisp_desktop.views import formatting as views_formatting
+from easyisp_desktop.workspace import formatting as workspace_formatting
 from easyisp_desktop.workspace import tabs
 from easyisp_desktop.workspace.formatting import byte_count, duration, kes, time_left
 from easyisp_desktop.workspace.history_model import HistoryModel
@@ -28,6 +35,7 @@ def _raise(exc: BaseException) -> tuple[type[BaseException], BaseException, obje
         return type(caught), caught, caught.__traceback__
 
 
+@pytest.mark.expected_log("unexpected error in the console")
 def test_an_unexpected_exception_is_logged_to_the_data_dir_and_shown_with_details(
     tmp_path: Path,
 ) -> None:
@@ -87,3 +95,22 @@ def test_money_bytes_and_time_read_the_way_the_front_desk_says_them() -> None:
     assert time_left(None, NOW) == "no expiry set"
     assert time_left(datetime(2026, 11, 27, 15, 0, tzinfo=UTC), NOW) == "2 days 3 h left"
     assert time_left(datetime(2026, 11, 25, 11, 30, tzinfo=UTC), NOW) == "expired 30 min ago"
+
+
+def test_every_view_writes_times_in_the_sites_zone(qtbot: QtBot, tmp_path: Path) -> None:
+    """The Customers list, the other lists, the workspace and receipts agree on a time, in the
+    site's zone (not the PC's or the database session's: those are often UTC)."""
+    late_evening_utc = datetime(2026, 11, 25, 21, 30, tzinfo=UTC)
+    writers = (customers.format_date, views_formatting.moment, workspace_formatting.moment)
+    assert {write(late_evening_utc) for write in writers} == {"2026-11-26 00:30"}
+    try:
+        window = MainWindow(
+            lambda *, progress: None,  # type: ignore[arg-type,return-value]  # never started
+            timezone="Asia/Tokyo",
+            settings=QSettings(str(tmp_path / "tz.ini"), QSettings.Format.IniFormat),
+        )
+        qtbot.addWidget(window)
+        assert {write(late_evening_utc) for write in writers} == {"2026-11-26 06:30"}
+    finally:
+        set_display_zone(DEFAULT_ZONE)
+    assert customers.format_date(None) == ""

@@ -34,17 +34,13 @@ from easyisp_desktop.views import dashboard as dashboard_view
 from easyisp_desktop.views.dashboard import DashboardPage
 from tests.factories import make_customer, make_nas
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     WAIT_MS,
     Site,
     engines_disposed,
-    no_logged_warnings,
     site,
 )
 
-pytestmark = QT_WARNINGS_FAIL
-
-__all__ = ["engines_disposed", "no_logged_warnings", "site"]
+__all__ = ["engines_disposed", "site"]
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PROBLEM = "unreachable: API timed out after 10 s"
@@ -300,9 +296,6 @@ def test_a_new_payment_appears_without_pressing_refresh(
     assert page.overview.revenue.today == expected  # type: ignore[union-attr]
 
 
-@pytest.mark.qt_log_ignore(
-    "This plugin does not support propagateSizeHints", "This plugin does not support raise"
-)
 def test_double_click_on_an_expiring_customer_opens_their_workspace(
     qtbot: QtBot, dash_site: Site, tmp_path: Path, windows: list[MainWindow]
 ) -> None:

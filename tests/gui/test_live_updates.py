@@ -144,6 +144,7 @@ def test_another_tenants_change_wakes_nothing(qtbot: QtBot, site: Site, live: Li
     assert heard[0].customer_id == site.customer_id
 
 
+@pytest.mark.expected_log("live updates lost their connection")
 def test_the_listener_reconnects_when_its_connection_drops(
     qtbot: QtBot, site: Site, live: LiveUpdates
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -139,6 +141,66 @@ def test_a_suspended_account_is_told_so(
     _log_in(qtbot, flow, staff["suspended"], PASSWORD)
     qtbot.waitUntil(lambda: flow.dialog.error.text() != "", timeout=TIMEOUT_MS)
     assert "suspended" in flow.dialog.error.text()
+
+
+def test_an_unreachable_server_is_named_and_the_input_is_kept(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: Any
+) -> None:
+    login = LoginFlow(
+        Settings(data_dir=tmp_path / "d5"),
+        qsettings=QSettings(str(tmp_path / "u.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(login.dialog)
+    dialog = login.dialog
+    dialog.server.setCurrentIndex(dialog.server.findData(""))  # "Another server…"
+    # Port 1 on the loopback: refused at once, no timeout to wait out.
+    dialog.host.setText("127.0.0.1")
+    dialog.port.setValue(1)
+    dialog.tls.setCurrentText("disable")
+    dialog.show()
+    _log_in(qtbot, login, "grace", "whatever-123")
+    qtbot.waitUntil(lambda: dialog.error.text() != "", timeout=TIMEOUT_MS)
+    assert dialog.error.text().startswith("Cannot reach the database easyisp@127.0.0.1:1"), (
+        dialog.error.text()
+    )
+    assert (dialog.host.text(), dialog.port.value(), dialog.username.text()) == (
+        "127.0.0.1",
+        1,
+        "grace",
+    )
+    assert dialog.login_button.isEnabled()
+    assert login.database is None
+    login.pool.wait(10_000)
+
+
+@pytest.mark.parametrize(
+    ("revision", "told"),
+    [
+        ("20261125_0001", r"older than this program \(.*\)\. Run `easyisp db upgrade`\."),
+        ("29991231_9999", "upgraded by a newer EasyISP: install the same version here"),
+    ],
+    ids=["older", "newer"],
+)
+def test_a_schema_revision_mismatch_says_what_fixes_it(
+    qtbot: QtBot,
+    flow: LoginFlow,
+    staff: dict[str, str],
+    fresh_db_url: str,
+    memory_keyring: Any,
+    revision: str,
+    told: str,
+) -> None:
+    engine = make_engine(fresh_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
+    finally:
+        engine.dispose()
+    _log_in(qtbot, flow, staff["admin"], PASSWORD)
+    qtbot.waitUntil(lambda: flow.dialog.error.text() != "", timeout=TIMEOUT_MS)
+    assert re.search(told, flow.dialog.error.text()), flow.dialog.error.text()
+    assert flow.dialog.username.text() == staff["admin"]
+    assert flow.database is None  # the session it opened was closed again
 
 
 def test_a_good_login_opens_the_console_as_that_staff_member(

@@ -31,19 +31,16 @@ from easyisp_desktop.views.mpesa_review import CallbackDetails, PaymentReviewPag
 from easyisp_desktop.views.mpesa_suspense import SuspensePage
 from easyisp_desktop.views.registry import pages_for
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     ROLES,
     WAIT_MS,
     OpenPage,
     Site,
     engines_disposed,
-    no_logged_warnings,
     open_page,
     site,
 )
 
-pytestmark = QT_WARNINGS_FAIL
-__all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
+__all__ = ["engines_disposed", "open_page", "site"]
 
 STATEMENT = Path(__file__).parents[1] / "data" / "mpesa" / "org_statement.csv"
 BODY = {"TransID": "TKRREVIEW1", "TransAmount": "99.00", "BillRefNumber": "nobody"}

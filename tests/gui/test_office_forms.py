@@ -36,13 +36,11 @@ from easyisp_desktop.views.invoices import InvoicesPage
 from easyisp_desktop.views.tenants import TenantsPage
 from easyisp_desktop.views.vpn_peers import VpnPeersPage
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     WAIT_MS,
     OpenPage,
     Site,
     engines_disposed,
     loaded,
-    no_logged_warnings,
     open_page,
     refused,
     reloaded,
@@ -50,8 +48,7 @@ from tests.gui.pages_support import (
     site,
 )
 
-pytestmark = QT_WARNINGS_FAIL
-__all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
+__all__ = ["engines_disposed", "open_page", "site"]
 
 MPESA_SECRETS = {"consumer_key": "ck-1", "consumer_secret": "cs-1", "passkey": "pk-1"}
 

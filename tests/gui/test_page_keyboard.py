@@ -12,19 +12,14 @@ from easyisp_desktop.framework.forms import FormDialog
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.views.packages import PackagesPage
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     WAIT_MS,
     OpenPage,
     engines_disposed,
-    no_logged_warnings,
     open_page,
     site,
 )
 
-# A Qt warning fails the test too (the offscreen platform's own notice aside).
-pytestmark = QT_WARNINGS_FAIL
-
-__all__ = ["engines_disposed", "no_logged_warnings", "open_page", "site"]
+__all__ = ["engines_disposed", "open_page", "site"]
 
 
 @pytest.fixture(autouse=True)

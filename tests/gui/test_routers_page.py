@@ -35,17 +35,13 @@ from easyisp_desktop.views import router_dialogs
 from easyisp_desktop.views.router_dialogs import RouterCommandDialog
 from easyisp_desktop.views.routers import RoutersPage
 from tests.gui.pages_support import (
-    QT_WARNINGS_FAIL,
     WAIT_MS,
     Site,
     engines_disposed,
-    no_logged_warnings,
     site,
 )
 
-pytestmark = QT_WARNINGS_FAIL
-
-__all__ = ["engines_disposed", "no_logged_warnings", "site"]
+__all__ = ["engines_disposed", "site"]
 
 ROUTER = "core-router"
 T = TypeVar("T")
