@@ -13,6 +13,7 @@ import logging
 import signal
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import Engine
@@ -185,7 +186,11 @@ class SiteService:
         jobs: list[Job] = [
             heartbeat,
             PartitionJob(database.sessions, self.counters, interval=self.partition_interval),
-            PaymentUpkeepJob(database.sessions, self.counters),
+            PaymentUpkeepJob(
+                database.sessions,
+                self.counters,
+                retention=timedelta(days=self.settings.pending_payment_retention_days),
+            ),
             StkQueryJob(self.stk_flow),
             health,
             SmsSenderJob(database.sessions, box_source, self.counters),
