@@ -40,6 +40,7 @@ from radius_service.jobs.router_health import RouterHealthJob
 from radius_service.jobs.sms_reminders import SmsReminderJob
 from radius_service.jobs.sms_sender import SmsSenderJob
 from radius_service.jobs.stk_query import StkQueryJob
+from radius_service.mpesa.status_flow import StatusQueryJob
 from radius_service.mpesa.stk_flow import StkFlow
 from radius_service.radius.accounting import (
     ACCOUNTING_SERVER_SETTINGS,
@@ -192,6 +193,7 @@ class SiteService:
                 retention=timedelta(days=self.settings.pending_payment_retention_days),
             ),
             StkQueryJob(self.stk_flow),
+            StatusQueryJob(self.stk_flow),
             health,
             SmsSenderJob(database.sessions, box_source, self.counters),
             SmsReminderJob(database.sessions, self.counters),
