@@ -80,7 +80,8 @@ def _ask_status(site: SecuritySite, role: str, **overrides: str) -> str:
                 (site.a.tenant_id, ids["payment_gateway"], ids["customer"], values["origin"]),
             )
             row = conn.execute(
-                "SELECT state::text, requested_by IS NOT NULL FROM mpesa_status_queries"
+                "SELECT state::text, requested_by IS NOT NULL FROM mpesa_status_queries "
+                "WHERE receipt = 'TKQSTAFF01'"
             ).fetchone()
             return "allow" if row == ("QUEUED", True) else f"stored {row}"
         except psycopg.errors.InsufficientPrivilege:
