@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Accounting writers committing at once, each with its own connection and a hash share
     # of the sessions (radius/accounting.py explains the default).
     radius_acct_writers: int = Field(default=1, ge=1)
+    # Days an STK push that was never paid (expired or refused) is kept before the payment
+    # upkeep job deletes it.
+    pending_payment_retention_days: int = Field(default=30, ge=1)
 
     @property
     def embedded_pgdata(self) -> Path:

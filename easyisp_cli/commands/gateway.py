@@ -1,6 +1,7 @@
 """`easyisp gateway`: a tenant's M-Pesa gateways and their C2B URL registration with Daraja.
 
-Secrets (consumer secret, passkey) are read from stdin or a prompt, never from argv: argv is
+Secrets (consumer secret, passkey, the initiator's security credential) are read from stdin
+or a prompt, never from argv: argv is
 visible to every local user in `ps` and lands in shell history."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from easyisp_core.services.gateway_admin import (
 from easyisp_core.services.gateways import create_payment_gateway
 
 PURPOSES = {"hotspot": "HOTSPOT", "pppoe": "PPPOE", "all": "ALL"}
-SECRET_OPTIONS = ("--consumer-secret", "--passkey")
+SECRET_OPTIONS = ("--consumer-secret", "--passkey", "--security-credential")
 
 
 class _RefuseSecretOnArgv(argparse.Action):
@@ -53,8 +54,8 @@ def register(sub: Any) -> None:
         "add-mpesa",
         help="configure a tenant's M-Pesa paybill or till",
         allow_abbrev=False,
-        description="Secrets come from stdin (one per line: consumer secret, then passkey) "
-        "with the -stdin flags, else from a prompt.",
+        description="Secrets come from stdin (one per line: consumer secret, then passkey, "
+        "then the security credential) with the -stdin flags, else from a prompt.",
     )
     add.add_argument("name")
     add.add_argument("--tenant", required=True)
@@ -71,6 +72,17 @@ def register(sub: Any) -> None:
     add.add_argument("--consumer-key", required=True)
     add.add_argument("--consumer-secret-stdin", action="store_true")
     add.add_argument("--passkey-stdin", action="store_true")
+    add.add_argument(
+        "--initiator-name",
+        metavar="NAME",
+        help="the API operator Transaction Status runs as (reconciliation of missing receipts)",
+    )
+    add.add_argument(
+        "--security-credential-stdin",
+        action="store_true",
+        help="read that operator's security credential (as the Daraja portal encrypts it) "
+        "from stdin; with --initiator-name and without this flag it is prompted for",
+    )
     add.add_argument(
         "--allowed-callback-ip",
         metavar="CIDR",
@@ -126,8 +138,29 @@ def _read_secrets(args: argparse.Namespace) -> tuple[str, str]:
     return secret, passkey
 
 
+def _read_initiator(args: argparse.Namespace) -> dict[str, str]:
+    """The Transaction Status operator: its name from argv, its credential like the other
+    secrets (read after them, so the stdin lines keep their order)."""
+    if args.initiator_name is None:
+        if args.security_credential_stdin:
+            raise ValidationFailed({"initiator name": "--security-credential-stdin needs it"})
+        return {}
+    if args.security_credential_stdin:
+        credential = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        credential = getpass.getpass("security credential: ").strip()
+    else:
+        raise ValidationFailed(
+            {"security credential": "no terminal to prompt on; use the -stdin flag"}
+        )
+    if not credential:
+        raise ValidationFailed({"security credential": "is empty"})
+    return {"initiator_name": args.initiator_name, "security_credential": credential}
+
+
 def _add(ctx: CliContext, args: argparse.Namespace) -> int:
     consumer_secret, passkey = _read_secrets(args)
+    initiator = _read_initiator(args)
     config: dict[str, Any] = {
         "environment": args.environment,
         "allowed_callback_ips": args.allowed_callback_ip,
@@ -147,6 +180,7 @@ def _add(ctx: CliContext, args: argparse.Namespace) -> int:
             "consumer_key": args.consumer_key,
             "consumer_secret": consumer_secret,
             "passkey": passkey,
+            **initiator,
         },
     }
     public_url = ctx.settings.public_url
@@ -169,6 +203,8 @@ def _add(ctx: CliContext, args: argparse.Namespace) -> int:
             f"  STK callback:     {urls.stk}",
             f"  C2B validation:   {urls.validation}",
             f"  C2B confirmation: {urls.confirmation}",
+            f"  Status result:    {urls.status_result}",
+            f"  Status timeout:   {urls.status_timeout}",
         ]
     ctx.emit({"id": info.id, "name": info.name, "callback_urls": urls}, text="\n".join(lines))
     return 0

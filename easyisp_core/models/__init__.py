@@ -8,6 +8,7 @@ from easyisp_core.models.expense import Expense
 from easyisp_core.models.gateways import PaymentGateway, SmsGateway
 from easyisp_core.models.invoice import Invoice
 from easyisp_core.models.mpesa_callback import MpesaCallback, MpesaSuspense
+from easyisp_core.models.mpesa_status_query import MpesaStatusQuery
 from easyisp_core.models.nas import Nas
 from easyisp_core.models.package import Package
 from easyisp_core.models.payment import Payment, WalletTransaction
@@ -31,6 +32,7 @@ __all__ = [
     "Expense",
     "Invoice",
     "MpesaCallback",
+    "MpesaStatusQuery",
     "MpesaSuspense",
     "Nas",
     "Package",

@@ -178,6 +178,21 @@ class MpesaCallbackKind(enum.StrEnum):
     STK = "STK"
     C2B_VALIDATION = "C2B_VALIDATION"
     C2B_CONFIRMATION = "C2B_CONFIRMATION"
+    # Transaction Status answers: at the ResultURL, or at the QueueTimeOutURL.
+    STATUS_RESULT = "STATUS_RESULT"
+    STATUS_TIMEOUT = "STATUS_TIMEOUT"
+
+
+class StatusQueryState(enum.StrEnum):
+    """Where a Transaction Status question about a receipt we do not hold stands."""
+
+    QUEUED = "QUEUED"  # asked for; the site service has not sent it yet
+    SENT = "SENT"  # Daraja accepted it; the answer comes to the ResultURL
+    CREDITED = "CREDITED"  # confirmed and credited (or found credited already)
+    REVIEW = "REVIEW"  # M-Pesa answered, but it cannot be credited as asked: see result
+    NOT_FOUND = "NOT_FOUND"  # M-Pesa does not know the receipt
+    TIMEOUT = "TIMEOUT"  # the answer timed out in Daraja's queue (QueueTimeOutURL)
+    FAILED = "FAILED"  # Daraja refused the question, or the gateway cannot ask it
 
 
 class MpesaCallbackOutcome(enum.StrEnum):

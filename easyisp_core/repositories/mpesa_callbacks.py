@@ -122,12 +122,16 @@ class MpesaCallbackRepository:
 
     def pending_stk(self, checkout_request_id: str) -> list[int]:
         """Trusted first deliveries of this push's result still waiting to be processed."""
+        return self.pending_first(MpesaCallbackKind.STK, checkout_request_id)
+
+    def pending_first(self, kind: MpesaCallbackKind, external_id: str) -> list[int]:
+        """Trusted first deliveries of this id still waiting to be processed."""
         return list(
             self.session.scalars(
                 select(MpesaCallback.id)
                 .where(
-                    MpesaCallback.kind == MpesaCallbackKind.STK,
-                    MpesaCallback.external_id == checkout_request_id,
+                    MpesaCallback.kind == kind,
+                    MpesaCallback.external_id == external_id,
                     MpesaCallback.outcome == MpesaCallbackOutcome.PENDING,
                     MpesaCallback.trusted,
                     MpesaCallback.duplicate_of.is_(None),

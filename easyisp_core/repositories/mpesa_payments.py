@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,26 @@ class PendingPaymentRepository:
                 PendingHotspotPayment.expires_at <= now,
             )
             .values(status=HotspotPaymentStatus.EXPIRED, result_description="expired unpaid")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def purge_dead(self, expired_before: datetime, limit: int) -> int:
+        """Delete up to `limit` pushes that were never paid (EXPIRED or FAILED) and expired
+        before `expired_before`. COMPLETED rows stay: they tie a phone to its customer."""
+        doomed = (
+            select(PendingHotspotPayment.id)
+            .where(
+                PendingHotspotPayment.status.in_(
+                    [HotspotPaymentStatus.EXPIRED, HotspotPaymentStatus.FAILED]
+                ),
+                PendingHotspotPayment.expires_at < expired_before,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        result = self.session.execute(
+            delete(PendingHotspotPayment).where(PendingHotspotPayment.id.in_(doomed))
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -48,6 +48,16 @@ class MpesaCredentials(_Strict):
     consumer_key: str = Field(min_length=1)
     consumer_secret: str = Field(min_length=1)
     passkey: str = Field(min_length=1)
+    # The API operator Transaction Status runs as (reconciliation), and its password as the
+    # Daraja portal encrypts it (base64 of RSA with Safaricom's certificate). Both or neither.
+    initiator_name: str | None = Field(default=None, min_length=1, max_length=100)
+    security_credential: str | None = Field(default=None, min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _initiator_pair(self) -> MpesaCredentials:
+        if (self.initiator_name is None) != (self.security_credential is None):
+            raise ValueError("give both the initiator name and its security credential, or neither")
+        return self
 
 
 class SmsGatewayConfig(_Strict):

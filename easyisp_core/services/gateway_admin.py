@@ -26,6 +26,9 @@ class CallbackUrls:
     stk: str
     validation: str
     confirmation: str
+    # Transaction Status answers (ResultURL, QueueTimeOutURL); the service names them itself.
+    status_result: str
+    status_timeout: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ def callback_urls(public_url: str, token: str, environment: str) -> CallbackUrls
         stk=f"{base}/pay/{token}/stk",
         validation=f"{base}/pay/{token}/c2b/validation",
         confirmation=f"{base}/pay/{token}/c2b/confirmation",
+        status_result=f"{base}/pay/{token}/status/result",
+        status_timeout=f"{base}/pay/{token}/status/timeout",
     )
     if not daraja_accepts_url(urls.confirmation):
         words = ", ".join(DARAJA_REFUSED_URL_WORDS)

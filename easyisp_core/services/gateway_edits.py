@@ -127,7 +127,7 @@ def update_payment_gateway(
             session, box, "payment_gateways", gateway_id, PAYMENT_CREDENTIALS, given,
             MpesaCredentials,
         )  # fmt: skip
-        sealed = parse(MpesaCredentials, merged, field="credentials").model_dump()
+        sealed = parse(MpesaCredentials, merged, field="credentials").model_dump(exclude_none=True)
         with translated_db_errors(session):
             update_gateway(
                 session, PaymentGateway, gateway_id,

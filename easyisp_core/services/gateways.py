@@ -77,7 +77,9 @@ def create_payment_gateway(
         purpose=new.purpose,
         shortcode=new.shortcode,
         config=config.model_dump(mode="json"),
-        credentials_enc=box.encrypt(json.dumps(credentials.model_dump()), PAYMENT_CREDENTIALS),
+        credentials_enc=box.encrypt(
+            json.dumps(credentials.model_dump(exclude_none=True)), PAYMENT_CREDENTIALS
+        ),
         # The unguessable part of this gateway's callback URLs.
         callback_token=new_callback_token(),
     )

@@ -44,6 +44,7 @@ from easyisp_core.schemas.mpesa import (
     parse_stk_callback,
 )
 from easyisp_core.services.mpesa_credit import credit_receipt
+from easyisp_core.services.mpesa_status import apply_status_answer, originator_of
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ QUERY_SETTLED_WINDOW = timedelta(hours=2)
 # is kept for review, so a quick answer (a cancel, insufficient funds) is not mistaken for
 # a forgery.
 UNMATCHED_STK_GRACE = timedelta(minutes=2)
+STATUS_KINDS = (MpesaCallbackKind.STATUS_RESULT, MpesaCallbackKind.STATUS_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ def store_raw(
 
 
 def process(session: Session, callback_id: int, now: datetime) -> Processed:
-    """Apply a stored STK result or C2B confirmation, once. The caller commits."""
+    """Apply a stored STK result, C2B confirmation or Transaction Status answer, once. The
+    caller commits."""
     repo = MpesaCallbackRepository(session)
     row = repo.lock(callback_id)
     if row is None:
@@ -134,6 +137,11 @@ def process(session: Session, callback_id: int, now: datetime) -> Processed:
         result = _apply_stk(session, row, gateway, now)
     elif row.kind is MpesaCallbackKind.C2B_CONFIRMATION:
         result = _apply_c2b(session, row, gateway, now)
+    elif row.kind in STATUS_KINDS:
+        outcome, reason, payment = apply_status_answer(
+            session, row, gateway, now, timeout=row.kind is MpesaCallbackKind.STATUS_TIMEOUT
+        )
+        result = (Processed(outcome, reason), payment)
     else:
         result = (Processed(Outcome.IGNORED, "validation requests are answered, not applied"), None)
     processed, payment_id = result
@@ -348,7 +356,8 @@ def _our_shortcode(gateway: PaymentGateway, shortcode: str) -> bool:
 
 
 def _identity(kind: MpesaCallbackKind, body: dict[str, Any]) -> tuple[str | None, int]:
-    """The idempotency key (CheckoutRequestID or TransID) and STK result code, read
+    """The idempotency key (CheckoutRequestID, TransID or the Transaction Status answer's
+    OriginatorConversationID) and STK result code, read
     leniently: a body without them is stored all the same and kept for review."""
     if kind is MpesaCallbackKind.STK:
         stk = body.get("Body", {}).get("stkCallback", {}) if isinstance(body, dict) else {}
@@ -360,6 +369,8 @@ def _identity(kind: MpesaCallbackKind, body: dict[str, Any]) -> tuple[str | None
         except (TypeError, ValueError):
             code = -1
         return (str(checkout)[:64] if checkout else None), code
+    if kind in STATUS_KINDS:
+        return originator_of(body), 0
     trans_id = body.get("TransID") if isinstance(body, dict) else None
     return (str(trans_id).strip().upper()[:64] if trans_id else None), 0
 

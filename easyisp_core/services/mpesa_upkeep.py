@@ -1,5 +1,6 @@
-"""Scheduled M-Pesa upkeep: expire unanswered STK pushes, auto-renew at expiry from the
-wallet, and list stored callbacks that were never processed (for the retry sweep)."""
+"""Scheduled M-Pesa upkeep: expire unanswered STK pushes and purge them after the retention
+period, auto-renew at expiry from the wallet, and list stored callbacks that were never
+processed (for the retry sweep)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,19 @@ def expire_pending(session: Session, now: datetime) -> int:
     """Mark STK pushes past their expiry EXPIRED. A success that arrives later still credits
     the wallet (money taken is never lost); only the portal stops waiting."""
     return PendingPaymentRepository(session).expire_due(now)
+
+
+def purge_expired_pending(
+    session: Session, now: datetime, retention: timedelta, limit: int = 5000
+) -> int:
+    """Delete STK pushes that were never paid once `retention` has passed since they expired.
+    Kept that long so staff can still see a complaint's failed attempt; a success reported
+    after that finds no push and is kept for review, never lost. Batched: a backlog is
+    worked off over several runs instead of one long transaction."""
+    purged = PendingPaymentRepository(session).purge_dead(now - retention, limit)
+    if purged:
+        log.info("purged %d unpaid STK pushes older than %s", purged, retention)
+    return purged
 
 
 def renew_due(session: Session, now: datetime, limit: int = 500) -> list[Renewal]:

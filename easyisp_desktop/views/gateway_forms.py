@@ -11,6 +11,8 @@ from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.forms import Values
 
 MPESA_SECRETS = ("consumer_key", "consumer_secret", "passkey")
+# Optional: the API operator Transaction Status (reconciliation) runs as.
+MPESA_INITIATOR = ("initiator_name", "security_credential")
 SMS_SECRETS = ("api_key",)
 PROVIDERS = (("MPESA_PAYBILL", "M-Pesa paybill"), ("MPESA_TILL", "M-Pesa till (Buy Goods)"))
 PURPOSES = (("ALL", "Hotspot and PPPoE"), ("HOTSPOT", "Hotspot only"), ("PPPOE", "PPPoE only"))
@@ -45,6 +47,10 @@ def mpesa_fields(*, new: bool) -> tuple[forms.Field, ...]:
         _secret("consumer_key", "Consumer key", new),
         _secret("consumer_secret", "Consumer secret", new),
         _secret("passkey", "Passkey", new),
+        forms.password("initiator_name", "Initiator name", section=SEALED,
+                       help="optional, for Transaction Status; give both or neither"),
+        forms.password("security_credential", "Security credential", section=SEALED,
+                       help="the initiator's credential as the Daraja portal encrypts it"),
     )  # fmt: skip
 
 
@@ -67,7 +73,9 @@ def mpesa_values(values: Values) -> dict[str, Any]:
         "purpose": values["purpose"],
         "shortcode": values["shortcode"],
         "config": config,
-        "credentials": {key: values[key] for key in MPESA_SECRETS if values.get(key)},
+        "credentials": {
+            key: values[key] for key in (*MPESA_SECRETS, *MPESA_INITIATOR) if values.get(key)
+        },
     }
 
 

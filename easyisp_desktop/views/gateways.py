@@ -22,6 +22,7 @@ from easyisp_desktop.framework.forms import FormDialog, Values, in_session, read
 from easyisp_desktop.framework.table_model import Column
 from easyisp_desktop.views import formatting as fmt
 from easyisp_desktop.views.gateway_forms import (
+    MPESA_INITIATOR,
     MPESA_SECRETS,
     SMS_SECRETS,
     mpesa_fields,
@@ -115,7 +116,7 @@ class PaymentGatewaysPage(GatewayPage):
         tenant, box = self.context.identity.tenant_slug, self.context.box
 
         def save(session: Session, values: Values) -> Any:
-            self._need_box(values, MPESA_SECRETS)
+            self._need_box(values, (*MPESA_SECRETS, *MPESA_INITIATOR))
             assert box is not None
             return create_payment_gateway(session, box, {"tenant": tenant, **mpesa_values(values)})
 

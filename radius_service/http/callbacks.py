@@ -8,7 +8,8 @@ runs, the stored row stays PENDING and the upkeep job's sweep processes it. C2B 
 answered with the decision itself, so it is decided before the reply (Daraja waits ~8 s).
 
 Paths carry the gateway's unguessable callback token:
-  POST /pay/{token}/stk, /pay/{token}/c2b/validation, /pay/{token}/c2b/confirmation
+  POST /pay/{token}/stk, /pay/{token}/c2b/validation, /pay/{token}/c2b/confirmation,
+  /pay/{token}/status/result and /pay/{token}/status/timeout (Transaction Status answers)
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ MAX_BODY_BYTES = 64 * 1024
 Clock = Callable[[], datetime]
 Confirm = Callable[[int], Awaitable[bool]]
 PROCESS_ATTEMPTS = 3
-RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+# Daraja reads only the HTTP status of a result delivery; this is the usual body.
+STATUS_ACK = {"ResultCode": 0, "ResultDesc": "Accepted"}  # deadlock_detected, serialization_failure
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -79,6 +82,8 @@ class CallbackEndpoints:
             Route("/pay/{token}/stk", self.stk, methods=["POST"]),
             Route("/pay/{token}/c2b/validation", self.c2b_validation, methods=["POST"]),
             Route("/pay/{token}/c2b/confirmation", self.c2b_confirmation, methods=["POST"]),
+            Route("/pay/{token}/status/result", self.status_result, methods=["POST"]),
+            Route("/pay/{token}/status/timeout", self.status_timeout, methods=["POST"]),
         ]
 
     async def health(self, _request: Request) -> JSONResponse:
@@ -91,6 +96,12 @@ class CallbackEndpoints:
         return await self._acknowledged(
             request, MpesaCallbackKind.C2B_CONFIRMATION, C2B_CONFIRMATION_ACK
         )
+
+    async def status_result(self, request: Request) -> JSONResponse:
+        return await self._acknowledged(request, MpesaCallbackKind.STATUS_RESULT, STATUS_ACK)
+
+    async def status_timeout(self, request: Request) -> JSONResponse:
+        return await self._acknowledged(request, MpesaCallbackKind.STATUS_TIMEOUT, STATUS_ACK)
 
     async def c2b_validation(self, request: Request) -> JSONResponse:
         stored = await self._store(request, MpesaCallbackKind.C2B_VALIDATION)

@@ -1,25 +1,31 @@
 """Payment upkeep, every 30 s: process callbacks stored but never processed (the process
-stopped between storing and applying), expire unanswered STK pushes, and auto-renew expired
-customers whose wallet covers their package."""
+stopped between storing and applying), expire unanswered STK pushes (purged after the
+retention period), and auto-renew expired customers whose wallet covers their package."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
 from easyisp_core.services.mpesa_callbacks import process
-from easyisp_core.services.mpesa_upkeep import expire_pending, renew_due, unprocessed_callbacks
+from easyisp_core.services.mpesa_upkeep import (
+    expire_pending,
+    purge_expired_pending,
+    renew_due,
+    unprocessed_callbacks,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL = 30.0
 # A callback younger than this is still being processed by its own request.
 DEFAULT_GRACE = 30.0
+DEFAULT_RETENTION = timedelta(days=30)
 
 
 class PaymentUpkeepJob:
@@ -31,11 +37,13 @@ class PaymentUpkeepJob:
         counters: Counter[str],
         interval: float = DEFAULT_INTERVAL,
         grace: float = DEFAULT_GRACE,
+        retention: timedelta = DEFAULT_RETENTION,
     ) -> None:
         self._sessions = sessions
         self._counters = counters
         self.interval = interval
         self.grace = grace
+        self.retention = retention
 
     async def run_once(self) -> None:
         await asyncio.to_thread(self._run)
@@ -55,5 +63,9 @@ class PaymentUpkeepJob:
                 log.exception("M-Pesa callback %d still fails to process", callback_id)
         with session_scope(self._sessions) as session:
             self._counters["mpesa.pending_expired"] += expire_pending(session, now)
+        with session_scope(self._sessions) as session:
+            self._counters["mpesa.pending_purged"] += purge_expired_pending(
+                session, now, self.retention
+            )
         with session_scope(self._sessions) as session:
             self._counters["wallet.auto_renewed"] += len(renew_due(session, now))

@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import Database
@@ -19,6 +20,7 @@ from radius_service.jobs.router_health import RouterHealthJob
 from radius_service.jobs.sms_reminders import SmsReminderJob
 from radius_service.jobs.sms_sender import SmsSenderJob
 from radius_service.jobs.stk_query import StkQueryJob
+from radius_service.mpesa.status_flow import StatusQueryJob
 from radius_service.mpesa.stk_flow import StkFlow
 from radius_service.wireguard.job import WireGuardJob
 
@@ -62,8 +64,13 @@ def service_jobs(
     jobs: list[Job] = [
         heartbeat,
         PartitionJob(database.sessions, counters, interval=partition_interval),
-        PaymentUpkeepJob(database.sessions, counters),
+        PaymentUpkeepJob(
+            database.sessions,
+            counters,
+            retention=timedelta(days=settings.pending_payment_retention_days),
+        ),
         StkQueryJob(stk_flow),
+        StatusQueryJob(stk_flow),
         health,
         SmsSenderJob(database.sessions, box_source, counters),
         SmsReminderJob(database.sessions, counters),

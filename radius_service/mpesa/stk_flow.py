@@ -286,6 +286,10 @@ class StkFlow:
         log.warning("STK callback %d kept for review: %s", callback_id, reason)
         return False
 
+    async def in_transaction(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in its own committed transaction on a worker thread."""
+        return await self._in_transaction(work)
+
     async def _in_transaction(self, work: Callable[[Session], T]) -> T:
         def run() -> T:
             with session_scope(self.sessions) as session:

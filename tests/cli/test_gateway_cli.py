@@ -8,8 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from easyisp_cli.main import main
+from easyisp_core.crypto import SecretBox, load_or_create_site_key
+from easyisp_core.db.engine import make_engine
+from easyisp_core.services.gateways import PAYMENT_CREDENTIALS
 from radius_service.simulator.daraja.runner import DarajaSimulator
 from radius_service.simulator.daraja.state import SANDBOX_PASSKEY, SANDBOX_SHORTCODE
 
@@ -188,7 +192,9 @@ def test_unknown_tenant_is_refused(
     assert _listed(cli, capsys) == []
 
 
-@pytest.mark.parametrize("option", ["--consumer-secret", "--passkey", "--passkey=hunter2"])
+@pytest.mark.parametrize(
+    "option", ["--consumer-secret", "--passkey", "--passkey=hunter2", "--security-credential"]
+)
 def test_a_secret_on_the_command_line_is_not_accepted(
     cli: Callable[..., int], capsys: pytest.CaptureFixture[str], option: str
 ) -> None:
@@ -280,3 +286,49 @@ def test_unreachable_daraja_is_a_one_line_error(
     err = capsys.readouterr().err
     assert err.startswith("easyisp: error:")
     assert err.count("\n") == 1
+
+
+def test_the_transaction_status_initiator_is_read_from_stdin_and_sealed(
+    cli: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+    fresh_db_url: str,
+    tmp_path: Path,
+) -> None:
+    credential = "Qm9ndXMtc2VjdXJpdHktY3JlZGVudGlhbA=="
+    capsys.readouterr()
+    args = ["gateway", "add-mpesa", "home", "--tenant", "kilimanet", "--shortcode", "174379"]
+    args += ["--consumer-key", "k", "--consumer-secret-stdin", "--passkey-stdin"]
+    args += ["--initiator-name", "reconcile-api", "--security-credential-stdin"]
+    assert cli(*args, stdin=f"{SIM_SECRET}\n{SANDBOX_PASSKEY}\n{credential}\n") == 0
+    out = capsys.readouterr().out
+    assert f"{PUBLIC_URL}/pay/" in out
+    assert "/status/result" in out
+    assert "/status/timeout" in out
+    assert credential not in out
+    engine = make_engine(fresh_db_url)
+    try:
+        with engine.connect() as conn:
+            sealed = conn.execute(text("SELECT credentials_enc FROM payment_gateways")).scalar_one()
+    finally:
+        engine.dispose()
+    assert credential.encode() not in sealed
+    box = SecretBox.from_encoded(load_or_create_site_key(tmp_path / "data" / "site.key"))
+    stored = json.loads(box.decrypt(sealed, PAYMENT_CREDENTIALS))
+    assert stored["initiator_name"] == "reconcile-api"
+    assert stored["security_credential"] == credential
+
+
+@pytest.mark.parametrize(
+    ("extra", "stdin"),
+    [
+        (["--initiator-name", "api", "--security-credential-stdin"], "s\np\n\n"),  # empty
+        (["--security-credential-stdin"], "s\np\ncred\n"),  # no initiator name
+    ],
+)
+def test_an_incomplete_initiator_is_refused_and_stores_nothing(
+    cli: Callable[..., int], capsys: pytest.CaptureFixture[str], extra: list[str], stdin: str
+) -> None:
+    args = ["gateway", "add-mpesa", "x", "--tenant", "kilimanet", "--shortcode", "174379"]
+    args += ["--consumer-key", "k", "--consumer-secret-stdin", "--passkey-stdin", *extra]
+    assert cli(*args, stdin=stdin) == 2
+    assert _listed(cli, capsys) == []

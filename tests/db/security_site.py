@@ -194,6 +194,14 @@ def _seed_tenant(
         t,
         f"SUSP{n}{secrets.token_hex(3).upper()}",
     )
+    ids["mpesa_status_query"] = one(
+        "INSERT INTO mpesa_status_queries (tenant_id, gateway_id, receipt, customer_id, origin) "
+        "VALUES (%s, %s, %s, %s, 'console') RETURNING id",
+        t,
+        ids["payment_gateway"],
+        f"TKQ{n}{secrets.token_hex(3).upper()}",
+        ids["customer"],
+    )
     conn.execute("SELECT easyisp_next_number(%s, 'seed')", (t,))
     return rows
 

@@ -66,3 +66,49 @@ def test_staff_cannot_write_callbacks_or_suspense_directly(site: SecuritySite) -
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
             conn.rollback()
+
+
+def _ask_status(site: SecuritySite, role: str, **overrides: str) -> str:
+    """A staff login queues a Transaction Status question the way the console does."""
+    ids = site.a.ids
+    values = {"origin": "console", **overrides}
+    with site.connect(role) as conn:
+        try:
+            conn.execute(
+                "INSERT INTO mpesa_status_queries (tenant_id, gateway_id, receipt, customer_id, "
+                "origin) VALUES (%s, %s, 'TKQSTAFF01', %s, %s)",
+                (site.a.tenant_id, ids["payment_gateway"], ids["customer"], values["origin"]),
+            )
+            row = conn.execute(
+                "SELECT state::text, requested_by IS NOT NULL FROM mpesa_status_queries "
+                "WHERE receipt = 'TKQSTAFF01'"
+            ).fetchone()
+            return "allow" if row == ("QUEUED", True) else f"stored {row}"
+        except psycopg.errors.InsufficientPrivilege:
+            return "deny"
+        finally:
+            conn.rollback()
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [("ADMIN", "allow"), ("STAFF", "allow"), ("VIEWER", "deny"), ("ADMIN_B", "deny")],
+)
+def test_only_cashiers_of_the_tenant_queue_transaction_status_questions(
+    site: SecuritySite, role: str, expected: str
+) -> None:
+    assert _ask_status(site, role) == expected
+
+
+def test_staff_cannot_write_what_mpesa_answered(site: SecuritySite) -> None:
+    assert _ask_status(site, "ADMIN", origin="portal") == "deny"
+    with site.connect("ADMIN") as conn:
+        for sql in (
+            "UPDATE mpesa_status_queries SET state = 'CREDITED'",
+            "INSERT INTO mpesa_status_queries (tenant_id, gateway_id, receipt, customer_id, "
+            "origin, state) SELECT tenant_id, gateway_id, receipt, customer_id, origin, 'SENT' "
+            "FROM mpesa_status_queries",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+            conn.rollback()

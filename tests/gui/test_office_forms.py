@@ -268,6 +268,18 @@ def test_an_mpesa_gateway_is_added_edited_without_showing_secrets_and_switched_o
     stored = sealed(site, "payment_gateways", "Hotspot till", PAYMENT_CREDENTIALS)
     assert stored == {**MPESA_SECRETS, "passkey": "pk-2"}
 
+    # The Transaction Status initiator is added later, sealed beside the other secrets.
+    page.select_row(index)
+    form = loaded(qtbot, page.edit())
+    assert form.editor("security_credential").text() == ""
+    form.editor("initiator_name").type_text("reconcile-api")
+    form.editor("security_credential").type_text("c2VhbGVk")
+    save(qtbot, form)
+    index = reloaded(qtbot, page, name="Hotspot till", shortcode="654321")
+    stored = sealed(site, "payment_gateways", "Hotspot till", PAYMENT_CREDENTIALS)
+    initiator = {"initiator_name": "reconcile-api", "security_credential": "c2VhbGVk"}
+    assert stored == {**MPESA_SECRETS, "passkey": "pk-2", **initiator}
+
     # A second active gateway for hotspot payments: refused, and said next to "Used for".
     form = page.new()
     form.editor("name").type_text("Second till")

@@ -46,6 +46,7 @@ def build_app(config: SimulatorConfig) -> tuple[Starlette, SimulatorState]:
         Route("/simulator/rate-limit", bound(control.rate_limit), methods=["POST"]),
         Route("/simulator/outage", bound(control.outage), methods=["POST"]),
         Route("/simulator/tokens/expire", bound(control.expire_tokens), methods=["POST"]),
+        Route("/simulator/status-timeout", bound(control.status_timeout), methods=["POST"]),
         Route(
             "/simulator/stk/{checkout_request_id}/release",
             bound(control.release),

@@ -191,15 +191,21 @@ async def transaction_status(ctx: SimContext, request: Request) -> Response:
         if str(body.get("IdentifierType")) not in ("1", "2", "4"):
             raise bad_request("IdentifierType")
         result_url = callback_url(body, "ResultURL", reject_keywords=reject)
-        callback_url(body, "QueueTimeOutURL", reject_keywords=reject)
+        timeout_url = callback_url(body, "QueueTimeOutURL", reject_keywords=reject)
     except Refusal as refusal:
         return refusal.response()
     now = datetime.now(UTC)
     originator, conversation = _originator_id(), conversation_id(now)
     query = {"transaction_id": transaction_id, "conversation_id": conversation, "delivered": False}
     ctx.state.status_queries.append(query)
-    result = status_result(ctx, transaction_id, originator, conversation, body, now)
-    ctx.spawn(_send_result(ctx, result_url, result, query))
+    if ctx.state.status_timeouts > 0:
+        ctx.state.status_timeouts -= 1
+        query["timed_out"] = True
+        result = status_timeout(originator, conversation)
+        ctx.spawn(_send_result(ctx, timeout_url, result, query))
+    else:
+        result = status_result(ctx, transaction_id, originator, conversation, body, now)
+        ctx.spawn(_send_result(ctx, result_url, result, query))
     return JSONResponse(
         {
             "OriginatorConversationID": originator,
@@ -256,6 +262,22 @@ def status_result(
         ]
     }
     return {"Result": result}
+
+
+def status_timeout(originator: str, conversation: str) -> dict[str, Any]:
+    """What the QueueTimeOutURL receives when the request expired in M-Pesa's queue. Daraja
+    documents no body for it; this is the Result shape with the broker's timeout code, and
+    the service only relies on OriginatorConversationID."""
+    return {
+        "Result": {
+            "ResultType": 1,
+            "ResultCode": "SFC_IC0003",
+            "ResultDesc": "The request timed out in the queue.",
+            "OriginatorConversationID": originator,
+            "ConversationID": conversation,
+            "TransactionID": "",
+        }
+    }
 
 
 async def _send_result(

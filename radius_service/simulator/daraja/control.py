@@ -76,6 +76,16 @@ async def outage(ctx: SimContext, request: Request) -> Response:
     return JSONResponse({"requests": requests})
 
 
+async def status_timeout(ctx: SimContext, request: Request) -> Response:
+    """POST {"requests": N}: the next N Transaction Status questions are answered at their
+    QueueTimeOutURL instead of the ResultURL."""
+    requests = (await _json(request)).get("requests", 1)
+    if not isinstance(requests, int) or requests < 0:
+        return _problem("give requests >= 0")
+    ctx.state.status_timeouts = requests
+    return JSONResponse({"requests": requests})
+
+
 async def expire_tokens(ctx: SimContext, request: Request) -> Response:
     ctx.state.expire_tokens()
     return JSONResponse({"expired": True})

@@ -123,6 +123,8 @@ class SimulatorState:
     c2b_urls: dict[str, C2bRegistration] = field(default_factory=dict)
     c2b: list[C2bPayment] = field(default_factory=list)
     status_queries: list[dict[str, Any]] = field(default_factory=list)
+    # The next N Transaction Status questions time out in the queue (QueueTimeOutURL).
+    status_timeouts: int = 0
     # Control knobs.
     next_scenarios: deque[Scenario] = field(default_factory=deque)
     default_scenario: Scenario | None = None  # None: the phone-suffix rule

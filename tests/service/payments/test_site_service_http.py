@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import text
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import session_scope
@@ -76,3 +78,40 @@ def test_a_callback_stored_but_never_processed_is_finished_by_the_upkeep_job(h: 
     assert counters["mpesa.swept"] == 1
     assert h.scalar("SELECT outcome FROM mpesa_callbacks") == "APPLIED"
     assert h.scalar("SELECT count(*) FROM payments WHERE transaction_id = 'CRASHED001'") == 1
+
+
+def test_the_upkeep_job_expires_unpaid_pushes_then_purges_them_after_the_retention(
+    h: Harness,
+) -> None:
+    """Run as the site service's own login: it may delete pending payments (0026) and only
+    those past the retention; a paid push is kept (it ties a phone to its customer)."""
+    old_expired = h.pending_stk("ws_CO_old", expires_in=-timedelta(days=31))
+    just_expired = h.pending_stk("ws_CO_recent", expires_in=-timedelta(days=29))
+    old_failed = h.pending_stk("ws_CO_refused", expires_in=-timedelta(days=40))
+    old_paid = h.pending_stk("ws_CO_paid", expires_in=-timedelta(days=40))
+    live = h.pending_stk("ws_CO_live")
+    with h.admin.begin() as session:
+        session.execute(
+            text("UPDATE pending_hotspot_payments SET status = 'FAILED' WHERE id = :p"),
+            {"p": old_failed},
+        )
+        session.execute(
+            text("UPDATE pending_hotspot_payments SET status = 'COMPLETED' WHERE id = :p"),
+            {"p": old_paid},
+        )
+    counters: Counter[str] = Counter()
+    job = PaymentUpkeepJob(h.server.sessions, counters, grace=0, retention=timedelta(days=30))
+    asyncio.run(job.run_once())
+    assert counters["mpesa.pending_expired"] == 2
+    assert counters["mpesa.pending_purged"] == 2
+    left = dict(h.rows("SELECT id, status FROM pending_hotspot_payments"))
+    assert left == {just_expired: "EXPIRED", old_paid: "COMPLETED", live: "PENDING"}
+    assert old_expired not in left
+    # A second run finds nothing more to do.
+    asyncio.run(job.run_once())
+    assert counters["mpesa.pending_purged"] == 2
+
+
+def test_the_retention_is_a_setting() -> None:
+    assert Settings().pending_payment_retention_days == 30
+    assert Settings(pending_payment_retention_days=7).pending_payment_retention_days == 7

@@ -1,0 +1,116 @@
+"""Transaction Status questions: queued, claimed by the site service, matched to answers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from easyisp_core.models import Customer, MpesaStatusQuery
+from easyisp_core.models.enums import ConnectionType, StatusQueryState
+
+
+class StatusQueryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        gateway_id: uuid.UUID,
+        receipt: str,
+        customer_id: uuid.UUID,
+        origin: str,
+    ) -> uuid.UUID:
+        row = MpesaStatusQuery(
+            tenant_id=tenant_id,
+            gateway_id=gateway_id,
+            receipt=receipt,
+            customer_id=customer_id,
+            origin=origin,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def open_for(self, tenant_id: uuid.UUID, receipt: str) -> MpesaStatusQuery | None:
+        """A question about this receipt still waiting for its answer."""
+        return self.session.scalar(
+            select(MpesaStatusQuery)
+            .where(
+                MpesaStatusQuery.tenant_id == tenant_id,
+                MpesaStatusQuery.receipt == receipt,
+                MpesaStatusQuery.state.in_([StatusQueryState.QUEUED, StatusQueryState.SENT]),
+            )
+            .limit(1)
+        )
+
+    def get(self, query_id: uuid.UUID) -> MpesaStatusQuery | None:
+        return self.session.get(MpesaStatusQuery, query_id)
+
+    def claim_queued(self, limit: int) -> list[MpesaStatusQuery]:
+        """Queued questions, locked so a second service instance skips them."""
+        return list(
+            self.session.scalars(
+                select(MpesaStatusQuery)
+                .where(MpesaStatusQuery.state == StatusQueryState.QUEUED)
+                .order_by(MpesaStatusQuery.created_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    def lock_by_originator(self, originator: str) -> MpesaStatusQuery | None:
+        return self.session.scalar(
+            select(MpesaStatusQuery)
+            .where(MpesaStatusQuery.originator_conversation_id == originator)
+            .with_for_update()
+        )
+
+    def set_state(
+        self,
+        query_id: uuid.UUID,
+        state: StatusQueryState,
+        result: str | None,
+        now: datetime,
+        *,
+        originator: str | None = None,
+        conversation: str | None = None,
+        amount: Decimal | None = None,
+        payment_id: uuid.UUID | None = None,
+    ) -> None:
+        values: dict[str, object] = {"state": state, "result": result and result[:500]}
+        if state is StatusQueryState.SENT:
+            values |= {
+                "sent_at": now,
+                "originator_conversation_id": originator,
+                "conversation_id": conversation,
+            }
+        else:
+            values["finished_at"] = now
+        if amount is not None:
+            values["amount"] = amount
+        if payment_id is not None:
+            values["payment_id"] = payment_id
+        self.session.execute(
+            update(MpesaStatusQuery).where(MpesaStatusQuery.id == query_id).values(**values)
+        )
+
+    def connection_type(self, customer_id: uuid.UUID) -> ConnectionType | None:
+        return self.session.scalar(
+            select(Customer.connection_type).where(Customer.id == customer_id)
+        )
+
+    def recent(self, tenant_id: uuid.UUID, limit: int) -> list[MpesaStatusQuery]:
+        return list(
+            self.session.scalars(
+                select(MpesaStatusQuery)
+                .where(MpesaStatusQuery.tenant_id == tenant_id)
+                .order_by(MpesaStatusQuery.created_at.desc())
+                .limit(limit)
+            )
+        )
