@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import struct
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,11 @@ from pyrad.packet import Packet
 from radius_service import auth_methods
 from radius_service.auth_methods import AUTHENTICATOR_LENGTH, HEADER_LENGTH, MalformedPacket
 
-DICTIONARY_DIR = Path(__file__).resolve().parents[2] / "resources" / "radius"
+# A checkout (or an editable install) reads resources/radius beside the packages; a wheel
+# installs the same files as data under <prefix>/share/easyisp/radius (pyproject data-files).
+_SOURCE_DICTIONARIES = Path(__file__).resolve().parents[2] / "resources" / "radius"
+_INSTALLED_DICTIONARIES = Path(sys.prefix) / "share" / "easyisp" / "radius"
+DICTIONARY_DIR = _SOURCE_DICTIONARIES if _SOURCE_DICTIONARIES.is_dir() else _INSTALLED_DICTIONARIES
 MAX_PACKET_LENGTH = 4096  # RFC 2865 §3
 
 ACCESS_REQUEST = 1
