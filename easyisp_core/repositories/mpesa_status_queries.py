@@ -114,3 +114,13 @@ class StatusQueryRepository:
                 .limit(limit)
             )
         )
+
+    def for_customer(self, customer_id: uuid.UUID, limit: int) -> list[MpesaStatusQuery]:
+        return list(
+            self.session.scalars(
+                select(MpesaStatusQuery)
+                .where(MpesaStatusQuery.customer_id == customer_id)
+                .order_by(MpesaStatusQuery.created_at.desc())
+                .limit(limit)
+            )
+        )
