@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer, MpesaStatusQuery
@@ -26,16 +26,19 @@ class StatusQueryRepository:
         customer_id: uuid.UUID,
         origin: str,
     ) -> uuid.UUID:
-        row = MpesaStatusQuery(
-            tenant_id=tenant_id,
-            gateway_id=gateway_id,
-            receipt=receipt,
-            customer_id=customer_id,
-            origin=origin,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        # Only the granted columns (migration 0027): staff may insert the question alone,
+        # the rest (timestamps, state) are the database's defaults.
+        return self.session.execute(
+            insert(MpesaStatusQuery)
+            .values(
+                tenant_id=tenant_id,
+                gateway_id=gateway_id,
+                receipt=receipt,
+                customer_id=customer_id,
+                origin=origin,
+            )
+            .returning(MpesaStatusQuery.id)
+        ).scalar_one()
 
     def open_for(self, tenant_id: uuid.UUID, receipt: str) -> MpesaStatusQuery | None:
         """A question about this receipt still waiting for its answer."""
@@ -110,6 +113,16 @@ class StatusQueryRepository:
             self.session.scalars(
                 select(MpesaStatusQuery)
                 .where(MpesaStatusQuery.tenant_id == tenant_id)
+                .order_by(MpesaStatusQuery.created_at.desc())
+                .limit(limit)
+            )
+        )
+
+    def for_customer(self, customer_id: uuid.UUID, limit: int) -> list[MpesaStatusQuery]:
+        return list(
+            self.session.scalars(
+                select(MpesaStatusQuery)
+                .where(MpesaStatusQuery.customer_id == customer_id)
                 .order_by(MpesaStatusQuery.created_at.desc())
                 .limit(limit)
             )

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from easyisp_core.errors import NotFound, ValidationFailed
+from easyisp_core.errors import EasyIspError, NotFound, ValidationFailed
 from easyisp_core.models import MpesaCallback, MpesaStatusQuery, PaymentGateway
 from easyisp_core.models.enums import (
     ConnectionType,
@@ -136,6 +136,39 @@ def recent_questions(
     session: Session, tenant_id: uuid.UUID, limit: int = 200
 ) -> list[StatusQueryRow]:
     return [StatusQueryRow.of(r) for r in StatusQueryRepository(session).recent(tenant_id, limit)]
+
+
+def customer_questions(
+    session: Session, customer_id: uuid.UUID, limit: int = 20
+) -> list[StatusQueryRow]:
+    """The questions asked about one customer's receipts, newest first (the workspace)."""
+    rows = StatusQueryRepository(session).for_customer(customer_id, limit)
+    return [StatusQueryRow.of(r) for r in rows]
+
+
+def ask_for_device(
+    session: Session, *, tenant_id: uuid.UUID, device_mac: str | None, receipt: str
+) -> StatusQuestion | None:
+    """The portal's "I have already paid" with a receipt we do not hold: ask M-Pesa about it
+    for the hotspot account bound to this device. None (nothing stored) when no account is
+    bound to the device or the question is refused (not a receipt, already credited, no
+    gateway): the portal then says it could not find the code, as before."""
+    if not device_mac:
+        return None
+    account = HotspotPurchaseRepository(session).device_account(tenant_id, device_mac, [])
+    if account is None:
+        return None
+    try:
+        return ask_status(
+            session,
+            tenant_id=tenant_id,
+            customer_id=account.customer_id,
+            receipt=receipt,
+            origin="portal",
+        )
+    except EasyIspError:
+        # ask_status refuses before it writes anything: the transaction stays clean.
+        return None
 
 
 def record_refused(session: Session, query_id: uuid.UUID, reason: str, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""The workspace's small forms (edit profile, change package, take a payment, top up).
+"""The workspace's small forms (edit profile, change package, take a payment, top up,
+check an M-Pesa receipt).
 
 Each is a QDialog with a QFormLayout. OK does not close it: the workspace runs the action in
 a worker and either accepts the dialog or shows the core's validation messages next to the
@@ -169,4 +170,12 @@ def top_up_dialog(profile: CustomerProfile, parent: QWidget | None = None) -> Fi
     dialog = FieldDialog(f"Top up the wallet of {profile.full_name}", parent)
     dialog.add_field("amount", "Amount (KES)", _line(placeholder="500.00"))
     dialog.add_field("reason", "Reason", _line(placeholder="why the wallet is credited"))
+    return dialog
+
+
+def receipt_check_dialog(profile: CustomerProfile, parent: QWidget | None = None) -> FieldDialog:
+    """The receipt a customer says M-Pesa took but we never credited: asked of M-Pesa."""
+    dialog = FieldDialog(f"Check an M-Pesa receipt for {profile.full_name}", parent)
+    receipt = dialog.add_field("receipt", "M-Pesa receipt", _line(placeholder="QGH7XXXXXX"))
+    receipt.setFocus()
     return dialog

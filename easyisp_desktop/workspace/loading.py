@@ -14,12 +14,14 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.services import customer_workspace as reads
 from easyisp_core.services.customer_workspace import CustomerProfile
 from easyisp_core.services.identity import current_identity
+from easyisp_core.services.mpesa_status import customer_questions
 from easyisp_core.services.service_commands import commands_for_customer
 
 # tab -> (permission needed to read it, reader)
 TAB_READERS: dict[str, tuple[str, Any]] = {
     "ledger": ("payments.read", reads.wallet_ledger),
     "payments": ("payments.read", reads.customer_payments),
+    "mpesa_checks": ("payments.read", customer_questions),
     "sessions": ("sessions.read", reads.customer_sessions),
     "invoices": ("invoices.read", reads.customer_invoices),
     "commands": ("sessions.read", commands_for_customer),

@@ -9,6 +9,7 @@ from easyisp_core.services.customer_workspace import (
     PaymentLine,
     SessionLine,
 )
+from easyisp_core.services.mpesa_status import StatusQueryRow
 from easyisp_core.services.service_commands import CommandStep, ServiceCommandInfo
 from easyisp_desktop.workspace.formatting import byte_count, duration, kes, moment, step_time
 from easyisp_desktop.workspace.history_model import HistoryColumn
@@ -33,6 +34,19 @@ PAYMENTS = (
     HistoryColumn("Status", lambda p: p.status.capitalize()),
     HistoryColumn("Reference", lambda p: p.transaction_id or ""),
     HistoryColumn("Note", lambda p: p.description or ""),
+)
+
+# Transaction Status questions about receipts this customer reported (console or portal).
+MPESA_CHECKS = (
+    HistoryColumn("Asked", lambda q: moment(q.created_at)),
+    HistoryColumn("Receipt", lambda q: q.receipt),
+    HistoryColumn("From", lambda q: q.origin.capitalize()),
+    HistoryColumn("State", lambda q: q.state.replace("_", " ").capitalize()),
+    HistoryColumn(
+        "Amount", lambda q: "" if q.amount is None else kes(q.amount), right_aligned=True
+    ),
+    HistoryColumn("Answered", lambda q: moment(q.finished_at) if q.finished_at else ""),
+    HistoryColumn("Result", lambda q: q.result or ""),
 )
 
 SESSIONS = (
@@ -87,6 +101,7 @@ AUDIT = (
 TAB_RECORDS = {
     "ledger": LedgerEntry,
     "payments": PaymentLine,
+    "mpesa_checks": StatusQueryRow,
     "sessions": SessionLine,
     "invoices": InvoiceLine,
     "commands": ServiceCommandInfo,

@@ -35,6 +35,7 @@ from easyisp_core.errors import ValidationFailed
 from easyisp_core.services import customer_actions as actions
 from easyisp_core.services.customer_actions import Receipt
 from easyisp_core.services.customer_workspace import CustomerProfile, package_choices
+from easyisp_core.services.mpesa_status import StatusQuestion, ask_status
 from easyisp_core.services.secrets import reveal_customer_password
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
@@ -54,6 +55,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "edit": ("Edit profile", "customers.write"),
     "package": ("Change package", "customers.write"),
     "payment": ("Take payment", "payments.create"),
+    # Same permission as taking a payment: the answer may credit the customer.
+    "check_receipt": ("Check an M-Pesa receipt…", "payments.create"),
     "top_up": ("Top up wallet", "wallet.adjust"),
     "suspend": ("Suspend", "customers.write"),
     "disconnect": ("Disconnect now", "sessions.disconnect"),
@@ -64,6 +67,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
 TABS = (
     ("ledger", "Wallet", tabs.LEDGER),
     ("payments", "Payments", tabs.PAYMENTS),
+    ("mpesa_checks", "M-Pesa checks", tabs.MPESA_CHECKS),
     ("sessions", "Sessions", tabs.SESSIONS),
     ("invoices", "Invoices", tabs.INVOICES),
     ("commands", "Commands", tabs.COMMANDS),
@@ -376,6 +380,33 @@ class CustomerWorkspace(QWidget):
             lambda s, values: actions.take_payment(s, customer, values),
             self._on_payment,
         )
+
+    def act_check_receipt(self) -> None:
+        """Ask M-Pesa (Transaction Status) about a receipt we do not hold; the site service
+        sends the question and its answer credits the customer once."""
+        if (p := self.profile) is None:
+            return
+        customer, tenant = self.customer_id, p.tenant_id
+
+        def ask(session: Session, values: dict[str, Any]) -> StatusQuestion:
+            return ask_status(
+                session,
+                tenant_id=tenant,
+                customer_id=customer,
+                receipt=values["receipt"],
+                origin="console",
+            )
+
+        def asked(question: StatusQuestion) -> None:
+            self.show_message(
+                f"Receipt {question.receipt} is being checked with M-Pesa; "
+                "the M-Pesa checks tab shows the answer."
+                if question.new
+                else f"Receipt {question.receipt} is already being checked with M-Pesa."
+            )
+            self.tabs.setCurrentWidget(self.views["mpesa_checks"])
+
+        self._open_dialog(dialogs.receipt_check_dialog(p, self), "check_receipt", ask, asked)
 
     def _on_payment(self, receipt: Receipt) -> None:
         self.last_receipt = receipt

@@ -30,6 +30,7 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models.enums import HotspotPaymentStatus
 from easyisp_core.rules.hotspot_login import HotspotLogin, ReceiptRefusal
+from easyisp_core.services.mpesa_status import ask_for_device
 from easyisp_core.services.stk_purchase import (
     PortalShop,
     PurchaseStatus,
@@ -177,10 +178,26 @@ class PortalEndpoints:
         if isinstance(outcome, ReceiptRefusal):
             unknown = outcome in (ReceiptRefusal.NOT_FOUND, ReceiptRefusal.NO_PHONE_PAYMENT)
             if unknown:
+                # Still a guess: asking M-Pesa does not lift the limit on codes tried.
                 self.attempts.failed(address, ctx.mac)
+            if outcome is ReceiptRefusal.NOT_FOUND and await self._ask_mpesa(
+                ctx, tenant_id, receipt
+            ):
+                return HTMLResponse(shop_page(ctx, found, t["checking"]), status_code=202)
             status = 404 if unknown else 403
             return HTMLResponse(shop_page(ctx, found, t[outcome.value]), status_code=status)
         return HTMLResponse(login_page(ctx, found, outcome, t["paid"]))
+
+    async def _ask_mpesa(self, ctx: PortalContext, tenant_id: uuid.UUID, receipt: str) -> bool:
+        """A receipt we do not hold, typed on a device bound to an account: M-Pesa may have
+        taken the money while its confirmation never reached us. Ask (Transaction Status);
+        the answer credits that account once. False when nothing could be asked."""
+        question = await self._in_transaction(
+            lambda session: ask_for_device(
+                session, tenant_id=tenant_id, device_mac=ctx.mac or None, receipt=receipt
+            )
+        )
+        return question is not None
 
     async def _shop(self, ctx: PortalContext) -> PortalShop | None:
         return await self._in_transaction(lambda session: portal_shop(session, ctx.tenant))

@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "The payment did not go through: {reason}",
         "retry": "Try again",
         "not_found": "We could not find that M-Pesa code.",
+        "checking": "We are checking this payment with M-Pesa; try again in a minute.",
         "no_phone_payment": "We found no payment from that number in the last day for this "
         "device. Enter the M-Pesa code from your SMS instead.",
         "not_hotspot": "That M-Pesa code paid for a home connection, not for this hotspot.",
@@ -75,6 +76,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "failed": "Malipo hayakufaulu: {reason}",
         "retry": "Jaribu tena",
         "not_found": "Hatukupata msimbo huo wa M-Pesa.",
+        "checking": "Tunathibitisha malipo haya na M-Pesa; jaribu tena baada ya dakika moja.",
         "no_phone_payment": "Hatukupata malipo kutoka nambari hiyo katika siku moja iliyopita "
         "kwa kifaa hiki. Weka msimbo wa M-Pesa ulio kwenye SMS yako badala yake.",
         "not_hotspot": "Msimbo huo wa M-Pesa ulilipia muunganisho wa nyumbani, si hotspot hii.",

@@ -98,9 +98,11 @@ def test_already_paid_finds_the_payment_by_receipt(portal: Portal) -> None:
     found = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": receipt.lower()})
     assert found.status_code == 200
     assert f'value="{MAC}"' in found.text
-    missing = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "QQQ0000000"})
+    # A device no account is bound to: nothing to ask M-Pesa for, so not found.
+    missing = httpx.post(f"{portal.url}/paid", data={**NEW_DEVICE, "receipt": "QQQ0000000"})
     assert missing.status_code == 404
     assert "could not find" in missing.text
+    assert portal.scalar("SELECT count(*) FROM mpesa_status_queries") == 0
 
 
 NEW_DEVICE = {**ROUTER, "mac": "AA:BB:CC:00:00:77", "ip": "10.5.50.77"}
@@ -195,11 +197,60 @@ def test_a_home_connections_receipt_does_not_log_in_at_the_hotspot(portal: Porta
 def test_guessing_receipt_codes_is_stopped_after_a_few_tries(portal: Portal) -> None:
     _record_mpesa(portal, portal.customer_id, "TKRGUESS01")
     for n in range(5):
-        wrong = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": f"TKRWRONG0{n}"})
+        wrong = httpx.post(f"{portal.url}/paid", data={**NEW_DEVICE, "receipt": f"TKRWRONG0{n}"})
         assert wrong.status_code == 404
-    blocked = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKRGUESS01"})
+    blocked = httpx.post(f"{portal.url}/paid", data={**NEW_DEVICE, "receipt": "TKRGUESS01"})
     assert blocked.status_code == 429
     assert "Too many tries" in blocked.text
+
+
+def test_guesses_that_ask_mpesa_still_count_toward_the_limit(portal: Portal) -> None:
+    """On a bound device every unknown code is asked about, and each is still a guess: after
+    the limit nothing more is asked, not even about a code we hold."""
+    _record_mpesa(portal, portal.customer_id, "TKRGUESS02")
+    for n in range(5):
+        wrong = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": f"TKRWRONG1{n}"})
+        assert wrong.status_code == 202
+        assert "checking this payment with M-Pesa" in wrong.text
+    blocked = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKRWRONG19"})
+    assert blocked.status_code == 429
+    assert portal.scalar("SELECT count(*) FROM mpesa_status_queries") == 5
+    assert not portal.scalar(
+        "SELECT count(*) FROM mpesa_status_queries WHERE receipt = 'TKRWRONG19'"
+    )
+
+
+def test_an_unknown_receipt_on_a_bound_device_is_asked_of_mpesa_for_its_account(
+    portal: Portal,
+) -> None:
+    """M-Pesa took the money but its confirmation never reached us: the portal queues a
+    Transaction Status question for the account bound to this device (the site service
+    sends it, the answer credits once) and tells the customer to come back in a minute."""
+    reply = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "tkq 555 0001"})
+    assert reply.status_code == 202
+    assert "We are checking this payment with M-Pesa; try again in a minute." in reply.text
+    assert "Connecting you" not in reply.text  # no login until M-Pesa confirms
+    question = "SELECT customer_id || ' ' || origin || ' ' || state FROM mpesa_status_queries"
+    assert portal.scalar(question + " WHERE receipt = 'TKQ5550001'") == (
+        f"{portal.customer_id} portal QUEUED"
+    )
+    # Asking again (in Swahili) while the question waits sends no second question.
+    again = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": "TKQ5550001", "lang": "sw"})
+    assert again.status_code == 202
+    assert "Tunathibitisha malipo haya na M-Pesa" in again.text
+    assert portal.scalar("SELECT count(*) FROM mpesa_status_queries") == 1
+    # Not a receipt at all, or a receipt already credited: nothing to ask, not found.
+    _record_mpesa(portal, portal.customer_id, "TKROLD0001")
+    with portal.admin.begin() as session:
+        session.execute(
+            text("UPDATE payments SET paid_at = now() - interval '90 days', "
+                 "created_at = now() - interval '90 days' WHERE transaction_id = 'TKROLD0001'")
+        )  # fmt: skip
+    for code in ("hello!", "TKROLD0001"):
+        refused = httpx.post(f"{portal.url}/paid", data={**ROUTER, "receipt": code})
+        assert refused.status_code == 404, code
+        assert "could not find" in refused.text
+    assert portal.scalar("SELECT count(*) FROM mpesa_status_queries") == 1
 
 
 def test_an_expired_subscriber_buys_at_the_portal_and_the_routers_next_login_is_accepted(
