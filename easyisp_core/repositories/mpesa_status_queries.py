@@ -6,16 +6,23 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer, MpesaStatusQuery
-from easyisp_core.models.enums import ConnectionType, StatusQueryState
+from easyisp_core.models.enums import ConnectionType, GatewayPurpose, StatusQueryState
 
 
 class StatusQueryRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def gateway_id_for(self, tenant_id: uuid.UUID, purpose: GatewayPurpose) -> uuid.UUID | None:
+        """The gateway a question goes through, for callers who may not read gateways
+        (cashiers): a definer function that reveals only its id (migration 0029)."""
+        return self.session.scalar(
+            select(func.easyisp_status_query_gateway(tenant_id, purpose.value))
+        )
 
     def add(
         self,

@@ -119,12 +119,12 @@ def ask_status(
     purpose = (
         GatewayPurpose.HOTSPOT if connection is ConnectionType.HOTSPOT else GatewayPurpose.PPPOE
     )
-    gateway = HotspotPurchaseRepository(session).gateway_for(tenant_id, purpose)
-    if gateway is None:
+    gateway_id = queries.gateway_id_for(tenant_id, purpose)
+    if gateway_id is None:
         raise ValidationFailed({"gateway": "M-Pesa payments are not set up for this network"})
     query_id = queries.add(
         tenant_id=tenant_id,
-        gateway_id=gateway.id,
+        gateway_id=gateway_id,
         receipt=code,
         customer_id=customer_id,
         origin=origin,

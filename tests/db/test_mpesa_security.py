@@ -112,3 +112,24 @@ def test_staff_cannot_write_what_mpesa_answered(site: SecuritySite) -> None:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
             conn.rollback()
+
+
+@pytest.mark.parametrize(
+    ("role", "finds_gateway"),
+    [("ADMIN", True), ("STAFF", True), ("CUSTOMER_CARE", True), ("VIEWER", False)],
+)
+def test_a_cashier_who_cannot_read_gateways_still_finds_the_one_a_question_goes_through(
+    site: SecuritySite, role: str, finds_gateway: bool
+) -> None:
+    """0029: ask_status finds the gateway through a definer function that names only its id,
+    for callers with payments.create in that tenant; never another tenant's."""
+    with site.connect(role) as conn:
+        found = conn.execute(
+            "SELECT easyisp_status_query_gateway(%s, 'PPPOE')", (site.a.tenant_id,)
+        ).fetchone()
+        assert (found == (site.a.ids["payment_gateway"],)) is finds_gateway
+        for purpose in ("HOTSPOT", "PPPOE"):
+            other = conn.execute(
+                "SELECT easyisp_status_query_gateway(%s, %s)", (site.b.tenant_id, purpose)
+            ).fetchone()
+            assert other == (None,)
