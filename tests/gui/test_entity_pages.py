@@ -70,7 +70,8 @@ ACTIONS = {
     },
     "Sessions": {},
     "Staff": dict.fromkeys(
-        ("new", "edit", "suspend", "reactivate", "password", "delete"), "staff.manage"
+        ("new", "edit", "permissions", "suspend", "reactivate", "password", "delete"),
+        "staff.manage",
     ),
     "Audit log": {},
     "Invoices": {
