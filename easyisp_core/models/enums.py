@@ -68,6 +68,8 @@ class VoucherStatus(enum.StrEnum):
     AVAILABLE = "AVAILABLE"
     USED = "USED"
     EXPIRED = "EXPIRED"
+    # Cancelled before use (a lost or stolen printed card); RADIUS refuses it.
+    VOIDED = "VOIDED"
 
 
 class PaymentMethod(enum.StrEnum):

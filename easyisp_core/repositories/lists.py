@@ -296,6 +296,7 @@ class VoucherRow:
     id: uuid.UUID
     code: str
     package_name: str
+    batch_id: uuid.UUID | None
     batch_name: str | None
     status: str
     price: Decimal
@@ -314,6 +315,7 @@ VOUCHERS: Listing[VoucherRow] = Listing(
         Voucher.id,
         Voucher.code,
         Package.name.label("package_name"),
+        Voucher.batch_id,
         VoucherBatch.name.label("batch_name"),
         Voucher.status,
         Voucher.price,

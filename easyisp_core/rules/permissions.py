@@ -117,3 +117,10 @@ def effective_permissions(
 
 def unknown_permissions(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - PERMISSIONS.keys())
+
+
+def overrides_for(role: StaffRole, wanted: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The (added, removed) overrides that give a user of `role` exactly `wanted`."""
+    chosen = frozenset(wanted)
+    defaults = ROLE_DEFAULTS[role]
+    return sorted(chosen - defaults), sorted(defaults - chosen)

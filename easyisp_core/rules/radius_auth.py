@@ -50,6 +50,7 @@ class RejectReason(enum.StrEnum):
     DATA_CAP_REACHED = "data cap reached"
     TOO_MANY_SESSIONS = "too many sessions"
     VOUCHER_EXPIRED = "voucher expired"
+    VOUCHER_VOIDED = "voucher voided"
 
 
 class AcceptKind(enum.StrEnum):
@@ -334,6 +335,12 @@ def _authorize_voucher(
     first_use = voucher.status is VoucherStatus.AVAILABLE
     if voucher.status is VoucherStatus.EXPIRED:
         return Reject(RejectReason.VOUCHER_EXPIRED, "This voucher has expired.")
+    if voucher.status is VoucherStatus.VOIDED:
+        # A lost or stolen card the ISP cancelled: whoever holds it should ask the ISP.
+        return Reject(
+            RejectReason.VOUCHER_VOIDED,
+            "This voucher has been cancelled by your provider; please contact them.",
+        )
     if first_use:
         if voucher.valid_until is not None and voucher.valid_until <= now:
             return Reject(

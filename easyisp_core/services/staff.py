@@ -4,6 +4,7 @@ caller's right to create, suspend or re-permission them."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -15,7 +16,7 @@ from easyisp_core.passwords import password_problem, scram_verifier
 from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.staff import StaffRepository
 from easyisp_core.repositories.tenants import TenantRepository
-from easyisp_core.rules.permissions import unknown_permissions
+from easyisp_core.rules.permissions import effective_permissions, unknown_permissions
 from easyisp_core.schemas.fields import StaffUsername
 from easyisp_core.schemas.validation import parse
 from easyisp_core.services.results import StaffInfo
@@ -91,6 +92,30 @@ def set_permissions(
         staff.set_permissions(user.id, sorted(set(added)), sorted(set(removed)))
     session.refresh(user)
     return StaffInfo.of(user)
+
+
+@dataclass(frozen=True)
+class StaffPermissions:
+    """A user's role, their overrides of its defaults, and what they end up with."""
+
+    username: str
+    role: StaffRole
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @property
+    def effective(self) -> frozenset[str]:
+        return effective_permissions(self.role, self.added, self.removed)
+
+
+def permission_overrides(session: Session, username: str) -> StaffPermissions:
+    user = StaffRepository(session).get_by_username(username)
+    return StaffPermissions(
+        user.username,
+        StaffRole(user.role),
+        tuple(user.added_permissions),
+        tuple(user.removed_permissions),
+    )
 
 
 def change_password(session: Session, username: str, password: str) -> None:

@@ -1,4 +1,5 @@
-"""Hotspot vouchers: generating a printed batch of codes for one package."""
+"""Hotspot vouchers: generating a printed batch of codes for one package, and voiding
+unused codes when printed cards are lost or stolen."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from easyisp_core.errors import NotFound, PermissionDenied, ValidationFailed
 from easyisp_core.models import Voucher, VoucherBatch
+from easyisp_core.models.enums import VoucherStatus
 from easyisp_core.repositories.integrity import translated_db_errors
 from easyisp_core.repositories.packages import PackageRepository
 from easyisp_core.repositories.tenants import TenantRepository
+from easyisp_core.repositories.vouchers import VoucherRepository
 from easyisp_core.schemas.validation import parse
 
 # No 0/O or 1/I/L: codes are read off paper and typed on a phone.
@@ -74,3 +78,43 @@ def generate_batch(session: Session, data: NewVoucherBatch | dict[str, Any]) -> 
             for code in codes
         )
     return VoucherBatchInfo(batch.id, batch.name, codes)
+
+
+def void_voucher(session: Session, tenant_id: uuid.UUID, voucher_id: uuid.UUID) -> str:
+    """Cancel one unused voucher (RADIUS then refuses it); its code. A used voucher was
+    sold and spent, so it cannot be voided (the database refuses it too)."""
+    voucher = VoucherRepository(session).get(tenant_id, voucher_id)
+    if voucher is None:
+        raise NotFound("This voucher no longer exists.")
+    if voucher.status is VoucherStatus.VOIDED:
+        return voucher.code
+    if voucher.status is not VoucherStatus.AVAILABLE:
+        raise ValidationFailed(
+            {"status": f"the voucher is {voucher.status.value.lower()}"},
+            f"Voucher {voucher.code} is {voucher.status.value.lower()}; "
+            "only an unused voucher can be voided.",
+        )
+    with translated_db_errors(session):
+        voucher.status = VoucherStatus.VOIDED
+    return voucher.code
+
+
+def void_batch(session: Session, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> int:
+    """Cancel every still-unused voucher of a batch; how many were voided (used ones keep
+    their history)."""
+    vouchers = VoucherRepository(session)
+    batch = vouchers.batch(tenant_id, batch_id)
+    if batch is None:
+        raise NotFound("This voucher batch no longer exists.")
+    unused = vouchers.unused_in_batch(tenant_id, batch_id)
+    if unused == 0:
+        raise ValidationFailed(
+            {"batch": "no unused vouchers"},
+            f"Batch {batch.name} has no unused vouchers left to void.",
+        )
+    with translated_db_errors(session):
+        voided = vouchers.void_unused_in_batch(tenant_id, batch_id)
+    if voided == 0:
+        # Row-level security let the caller read the codes but not change them.
+        raise PermissionDenied("You do not have permission to do this: void vouchers.")
+    return voided

@@ -352,6 +352,7 @@ class FormDialog(QDialog):
         intro: str = "",
         save_label: str = "Save",
         embedded: bool = False,
+        scroll: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -407,9 +408,9 @@ class FormDialog(QDialog):
             heading.setWordWrap(True)
             layout.addWidget(heading)
         layout.addWidget(self.message)
-        if embedded:
-            # A long page (Settings) scrolls its fields; the message above and the Save button
-            # below stay in sight on a 768-pixel-high screen.
+        if embedded or scroll:
+            # A long page (Settings) or form (permissions) scrolls its fields; the message
+            # above and the Save button below stay in sight on a 768-pixel-high screen.
             field_box = QWidget()
             field_box.setLayout(form)
             self.fields_area = QScrollArea()

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
@@ -214,6 +215,7 @@ class CustomersPage(TablePage):
             if self.live is not None:
                 workspace.follow(self.live)
             workspace.destroyed.connect(lambda: self.workspaces.pop(customer_id, None))
+            workspace.deleted.connect(partial(self._on_deleted, customer_id))
             self.workspaces[customer_id] = workspace
             workspace.reload()
         elif not workspace.isVisible():
@@ -223,6 +225,13 @@ class CustomersPage(TablePage):
         workspace.activateWindow()
         self.workspace_opened.emit(workspace)
         return workspace
+
+    def _on_deleted(self, customer_id: uuid.UUID, name: str) -> None:
+        workspace = self.workspaces.pop(customer_id, None)
+        if workspace is not None:
+            workspace.deleteLater()
+        self._done_message = f"Customer {name} deleted"
+        self.model.refresh()
 
     def close_workspaces(self) -> None:
         for workspace in list(self.workspaces.values()):

@@ -8,8 +8,10 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
 
+from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models.enums import StaffRole, UserStatus
+from easyisp_core.rules.permissions import PERMISSIONS, ROLE_DEFAULTS, overrides_for
 from easyisp_core.services import staff as service
 from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext
@@ -46,6 +48,20 @@ PASSWORD_FIELDS = (
     forms.password("password_again", "Password again", required=True),
 )
 
+
+def permission_fields(role: StaffRole) -> tuple[forms.Field, ...]:
+    """One checkbox per permission of the catalogue, grouped by area; the role's defaults
+    are marked so a manager sees what is an override."""
+    defaults = ROLE_DEFAULTS[role]
+    return tuple(
+        forms.boolean(
+            name, name, section=name.split(".")[0].capitalize(),
+            help=description + (" (role default)" if name in defaults else ""),
+        )
+        for name, description in PERMISSIONS.items()
+    )  # fmt: skip
+
+
 ROLE_FIELDS = (
     forms.choice("role", "Role", [r for r in StaffRole if r is not StaffRole.SUPER_ADMIN]),
 )
@@ -67,6 +83,7 @@ class StaffPage(EntityPage):
             shortcut="Ctrl+N",
         )  # fmt: skip
         self.add_action("edit", "Change role…", self.change_role, permission=MANAGE)
+        self.add_action("permissions", "Permissions…", self.edit_permissions, permission=MANAGE)
         self.add_action("suspend", "Suspend", self.suspend, permission=MANAGE)
         self.add_action("reactivate", "Reactivate", self.reactivate, permission=MANAGE)
         self.add_action("password", "Set password…", self.set_password, permission=MANAGE)
@@ -112,6 +129,39 @@ class StaffPage(EntityPage):
                 parent=self,
             ),
             f"{row.username} is now {fmt.label(row.role).lower()}",
+        )
+
+    def edit_permissions(self) -> FormDialog | None:
+        """Grant or revoke single permissions on top of the role (the same service as
+        `easyisp user permissions`; the database checks the manager may)."""
+        row = self.selected_row()
+        if row is None:
+            return None
+        role, username, sessions = StaffRole(row.role), row.username, self.context.sessions
+
+        def load() -> dict[str, Any]:
+            with session_scope(sessions) as session:
+                effective = service.permission_overrides(session, username).effective
+            return {name: name in effective for name in PERMISSIONS}
+
+        def save(session: Session, values: Values) -> Any:
+            added, removed = overrides_for(role, [k for k, on in values.items() if on])
+            return service.set_permissions(session, username, added, removed)
+
+        return self.open_form(
+            FormDialog(
+                title=f"Permissions of {row.full_name}",
+                fields=permission_fields(role),
+                load=load,
+                save=in_session(sessions, save),
+                workers=self.workers,
+                intro=f"{fmt.label(row.role)} defaults are marked. A change applies to this "
+                "login only: the database enforces it at once, their console shows it at "
+                "their next sign-in.",
+                scroll=True,
+                parent=self,
+            ),
+            f"Permissions of {row.username} saved",
         )
 
     def set_password(self) -> FormDialog | None:
@@ -173,4 +223,5 @@ class StaffPage(EntityPage):
             self.actions_by_key["reactivate"].button.setEnabled(row.status == UserStatus.SUSPENDED)
             gone = row.status == UserStatus.DELETED
             self.actions_by_key["password"].button.setEnabled(not gone)
+            self.actions_by_key["permissions"].button.setEnabled(not gone)
             self.actions_by_key["delete"].button.setEnabled(not gone)

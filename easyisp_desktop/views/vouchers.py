@@ -1,7 +1,9 @@
-"""The Vouchers page: hotspot codes by status; generate a batch with vouchers.write."""
+"""The Vouchers page: hotspot codes by status. With vouchers.write: generate a batch, and
+void an unused voucher or a batch's unused ones (lost or stolen printed cards)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -9,9 +11,10 @@ from PySide6.QtWidgets import QComboBox, QWidget
 from sqlalchemy.orm import Session
 
 from easyisp_core.db.engine import session_scope
+from easyisp_core.errors import PermissionDenied
 from easyisp_core.models.enums import VoucherStatus
 from easyisp_core.services.packages import package_choices
-from easyisp_core.services.vouchers import MAX_BATCH, generate_batch
+from easyisp_core.services.vouchers import MAX_BATCH, generate_batch, void_batch, void_voucher
 from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext
 from easyisp_desktop.framework.forms import FormDialog, Values, failure_message, in_session
@@ -63,6 +66,8 @@ class VouchersPage(EntityPage):
             "new", "Generate batch…", self.generate, permission=WRITE, needs_row=False,
             shortcut="Ctrl+N",
         )  # fmt: skip
+        self.add_action("void", "Void…", self.void, permission=WRITE)
+        self.add_action("void_batch", "Void batch…", self.void_whole_batch, permission=WRITE)
         self.table.horizontalHeader().setSortIndicator(
             self.model.column_index("created_at"), Qt.SortOrder.DescendingOrder
         )
@@ -109,3 +114,48 @@ class VouchersPage(EntityPage):
             ),
             "Vouchers generated",
         )
+
+    def void(self) -> None:
+        row = self.selected_row()
+        question = (
+            f"Void voucher {row.code if row else ''}? Nobody can log in with it afterwards; "
+            "this cannot be undone."
+        )
+        if row is None or not self.confirm("Void voucher", question):
+            return
+        tenant_id = self.context.tenant_id
+        voucher_id = row.id
+        change = in_session(
+            self.context.sessions, lambda s, _v: void_voucher(s, _tenant(tenant_id), voucher_id)
+        )
+        self.run_command(lambda: change({}), f"Voucher {row.code} voided")
+
+    def void_whole_batch(self) -> None:
+        row = self.selected_row()
+        if row is None or row.batch_id is None:
+            return
+        question = (
+            f"Void every unused voucher of batch {row.batch_name}? Printed cards from it stop "
+            "working; vouchers already used are kept. This cannot be undone."
+        )
+        if not self.confirm("Void batch", question):
+            return
+        tenant_id, batch_id = self.context.tenant_id, row.batch_id
+        change = in_session(
+            self.context.sessions, lambda s, _v: void_batch(s, _tenant(tenant_id), batch_id)
+        )
+        self.run_command(lambda: change({}), f"Unused vouchers of batch {row.batch_name} voided")
+
+    def _update_actions(self, *args: object) -> None:
+        super()._update_actions(*args)
+        row = self.selected_row()
+        if row is not None:
+            # Only an unused voucher can be voided; the database refuses the rest anyway.
+            self.actions_by_key["void"].button.setEnabled(row.status == VoucherStatus.AVAILABLE)
+            self.actions_by_key["void_batch"].button.setEnabled(row.batch_id is not None)
+
+
+def _tenant(tenant_id: uuid.UUID | None) -> uuid.UUID:
+    if tenant_id is None:
+        raise PermissionDenied("Vouchers belong to an ISP; log in as one of its staff.")
+    return tenant_id

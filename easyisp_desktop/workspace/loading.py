@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.db.engine import session_scope
 from easyisp_core.services import customer_workspace as reads
+from easyisp_core.services.customer_removal import customer_history
 from easyisp_core.services.customer_workspace import CustomerProfile
 from easyisp_core.services.identity import current_identity
 from easyisp_core.services.mpesa_status import customer_questions
 from easyisp_core.services.service_commands import commands_for_customer
+
+DELETE = "customers.delete"
 
 # tab -> (permission needed to read it, reader)
 TAB_READERS: dict[str, tuple[str, Any]] = {
@@ -35,6 +38,8 @@ class WorkspaceData:
     permissions: frozenset[str]
     tabs: dict[str, list[Any]] = field(default_factory=dict)
     read_at: datetime | None = None
+    # What keeps the customer from being deleted (read only with customers.delete).
+    history: list[str] | None = None
 
 
 def load_workspace(
@@ -51,4 +56,5 @@ def load_workspace(
             for name, (permission, reader) in TAB_READERS.items()
             if permission in permissions
         }
-    return WorkspaceData(profile, permissions, tabs, datetime.now(UTC))
+        history = customer_history(session, customer_id) if DELETE in permissions else None
+    return WorkspaceData(profile, permissions, tabs, datetime.now(UTC), history)

@@ -34,9 +34,11 @@ from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.services import customer_actions as actions
 from easyisp_core.services.customer_actions import Receipt
+from easyisp_core.services.customer_removal import delete_customer, why_not_deletable
 from easyisp_core.services.customer_workspace import CustomerProfile, package_choices
 from easyisp_core.services.mpesa_status import StatusQuestion, ask_status
 from easyisp_core.services.secrets import reveal_customer_password
+from easyisp_desktop.framework.entity_page import ask
 from easyisp_desktop.framework.errors import describe_error
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.theme import Tone, set_tone
@@ -62,6 +64,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "disconnect": ("Disconnect now", "sessions.disconnect"),
     "reset_mac": ("Reset MAC", "customers.write"),
     "reveal": ("Reveal password", "customers.password.reveal"),
+    "delete": ("Delete", "customers.delete"),
 }
 
 TABS = (
@@ -94,6 +97,7 @@ class CustomerWorkspace(QWidget):
     action_failed = Signal(str, str)  # action name, message
     receipt_saved = Signal(str)  # path
     receipt_printed = Signal(str)  # receipt number
+    deleted = Signal(str)  # the customer's name; the window closes
 
     def __init__(
         self,
@@ -123,6 +127,9 @@ class CustomerWorkspace(QWidget):
         self._loading = False
         self._reload_again = False
         self.dialog: dialogs.FieldDialog | None = None
+        # A yes/no question; tests replace it to answer without a modal loop.
+        self.confirm: Callable[[str, str], bool] = lambda t, q: ask(self, t, q)
+        self.is_deleted = False
 
         self.title = QLabel("Loading…")
         self.title.setStyleSheet("font-size: 16pt; font-weight: 600;")
@@ -217,6 +224,8 @@ class CustomerWorkspace(QWidget):
     # Loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
+        if self.is_deleted:
+            return
         if self._loading:
             self._reload_again = True
             return
@@ -273,6 +282,11 @@ class CustomerWorkspace(QWidget):
             self.buttons[name].setVisible(permission in data.permissions)
         self.buttons["suspend"].setText("Reactivate" if p.status == "SUSPENDED" else "Suspend")
         self.buttons["reset_mac"].setEnabled(p.mac_address is not None)
+        self.buttons["delete"].setToolTip(
+            why_not_deletable(p.full_name, data.history)
+            if data.history
+            else "Delete a customer registered by mistake"
+        )
         for index, (key, _caption, _columns) in enumerate(TABS, start=1):
             rows = data.tabs.get(key)
             self.tabs.setTabVisible(index, rows is not None)
@@ -538,3 +552,39 @@ class CustomerWorkspace(QWidget):
             self.tabs.setCurrentIndex(0)
 
         self._run("reveal", work, show)
+
+    def act_delete(self) -> None:
+        """Only a customer with nothing on record (a mistaken registration) is deleted; one
+        with payments, wallet entries, invoices or sessions is offered Suspend instead."""
+        if (p := self.profile) is None or self.data is None:
+            return
+        if self.data.history:
+            reason = why_not_deletable(p.full_name, self.data.history)
+            if (
+                p.status != "SUSPENDED"
+                and "suspend" in self._allowed()
+                and self.confirm(
+                    "Customer cannot be deleted", f"{reason}\n\nSuspend {p.full_name} now?"
+                )
+            ):
+                self.act_suspend()
+                return
+            self.show_message(reason, error=True)
+            return
+        question = (
+            f"Delete {p.full_name} ({p.account_number})? Use this only for a registration "
+            "made by mistake; it cannot be undone."
+        )
+        if not self.confirm("Delete customer", question):
+            return
+        customer = self.customer_id
+        self._run("delete", lambda s: delete_customer(s, customer), self._on_deleted)
+
+    def _allowed(self) -> set[str]:
+        permissions = self.data.permissions if self.data is not None else frozenset()
+        return {name for name, (_t, needed) in ACTIONS.items() if needed in permissions}
+
+    def _on_deleted(self, name: str) -> None:
+        self.is_deleted = True
+        self.deleted.emit(name)
+        self.close()

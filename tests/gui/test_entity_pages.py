@@ -52,7 +52,7 @@ __all__ = ["engines_disposed", "site"]
 # The write actions each page offers, and the permission each one needs.
 ACTIONS = {
     "Packages": {"new": "packages.write", "edit": "packages.write", "delete": "packages.write"},
-    "Vouchers": {"new": "vouchers.write"},
+    "Vouchers": {"new": "vouchers.write", "void": "vouchers.write", "void_batch": "vouchers.write"},
     "Payments": {"new": "payments.create"},
     "M-Pesa suspense": {"assign": "payments.create", "reconcile": "payments.create"},
     "Payment review": {"edit": "payments.read", "close": "payments.create"},
@@ -70,7 +70,8 @@ ACTIONS = {
     },
     "Sessions": {},
     "Staff": dict.fromkeys(
-        ("new", "edit", "suspend", "reactivate", "password", "delete"), "staff.manage"
+        ("new", "edit", "permissions", "suspend", "reactivate", "password", "delete"),
+        "staff.manage",
     ),
     "Audit log": {},
     "Invoices": {

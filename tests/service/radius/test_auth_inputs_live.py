@@ -28,6 +28,7 @@ from easyisp_core.models import Customer, Nas, Package, Tenant, Voucher
 from easyisp_core.models import Session as RadiusSession
 from easyisp_core.models.enums import CustomerStatus, VoucherStatus
 from easyisp_core.services.nas import NAS_SECRET as NAS_SECRET_PURPOSE
+from easyisp_core.services.vouchers import void_voucher
 from radius_service.simulator.nas import NasReply, NasSimulator
 from tests.service.radius.conftest import (
     EXPIRED_PASSWORD,
@@ -343,6 +344,22 @@ def test_a_voucher_voided_in_the_console_is_refused_on_the_next_request(
     refused = _reply(nas, VOUCHER_CODE, VOUCHER_CODE, service="hotspot")
     assert not refused.accepted
     assert refused.first("Reply-Message") == "This voucher has expired."
+
+
+def test_an_unused_voucher_voided_in_the_console_is_refused_at_once(
+    cached: CachedServerThread, db: Callable[[], Any]
+) -> None:
+    """The Vouchers page's Void (services.vouchers.void_voucher) on a lost card: its first
+    login is refused with a message that tells the holder to ask the ISP."""
+    with db() as session:
+        voucher = session.scalars(select(Voucher).where(Voucher.code == VOUCHER_CODE)).one()
+        assert voucher.status is VoucherStatus.AVAILABLE
+        void_voucher(session, voucher.tenant_id, voucher.id)
+    refused = _reply(_nas(cached), VOUCHER_CODE, VOUCHER_CODE, service="hotspot")
+    assert not refused.accepted
+    assert refused.first("Reply-Message") == (
+        "This voucher has been cancelled by your provider; please contact them."
+    )
 
 
 def test_a_hotspot_mac_binding_moved_in_the_console_moves_mac_login(

@@ -123,6 +123,7 @@ def seed_case_accounts(url: str, box: SecretBox, tenant: str) -> None:
             for code, status, valid_until in (
                 ("VC-VOID0001", VoucherStatus.EXPIRED, None),
                 ("VC-LATE0001", VoucherStatus.AVAILABLE, LONG_AGO),
+                ("VC-CNCL0001", VoucherStatus.VOIDED, None),
             ):
                 session.add(
                     Voucher(
@@ -189,6 +190,7 @@ def test_the_cases_cover_every_auth_method_and_every_reason_to_reject() -> None:
         RejectReason.DATA_CAP_REACHED: "used all the data",
         RejectReason.TOO_MANY_SESSIONS: "already in use",
         RejectReason.VOUCHER_EXPIRED: "This voucher",
+        RejectReason.VOUCHER_VOIDED: "cancelled by your provider",
     }
     assert set(phrases) == set(RejectReason)
     for reason, phrase in phrases.items():
