@@ -1,6 +1,6 @@
 """Deleting a customer registered by mistake. A professional ISP never deletes a subscriber
 with money or usage history; that one is suspended instead. The database enforces the rule
-for every client (migration 0027); this service says it first, in the operator's words."""
+for every client (migration 0031); this service says it first, in the operator's words."""
 
 from __future__ import annotations
 

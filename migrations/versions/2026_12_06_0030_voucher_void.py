@@ -7,8 +7,8 @@ vouchers.write row-level policy, and the existing audit trigger records the chan
 (VOUCHER_UPDATE, status AVAILABLE -> VOIDED). RADIUS reads vouchers from the database on
 every request (never cached), so a voided code is refused on its next login.
 
-Revision ID: 20261206_0026
-Revises: 20261206_0025
+Revision ID: 20261206_0030
+Revises: 20261206_0029
 Create Date: 2026-12-06 04:40:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "20261206_0026"
-down_revision: str | None = "20261206_0025"
+revision: str = "20261206_0030"
+down_revision: str | None = "20261206_0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,8 +10,8 @@ same list beforehand (so the console can say why and offer Suspend instead), for
 the caller may read (NULL otherwise). Who may delete stays the customers.delete policy; the
 audit trigger records CUSTOMER_DELETE.
 
-Revision ID: 20261206_0027
-Revises: 20261206_0026
+Revision ID: 20261206_0031
+Revises: 20261206_0030
 Create Date: 2026-12-06 05:00:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "20261206_0027"
-down_revision: str | None = "20261206_0026"
+revision: str = "20261206_0031"
+down_revision: str | None = "20261206_0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
