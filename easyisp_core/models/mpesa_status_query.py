@@ -31,6 +31,8 @@ class MpesaStatusQuery(TenantScoped, Timestamps, Base):
             postgresql_where=text("state = 'QUEUED'"),
         ),
         Index("ix_mpesa_status_queries_receipt", "receipt"),
+        # The console lists a customer's questions, newest first.
+        Index("ix_mpesa_status_queries_customer", "customer_id", "created_at"),
     )
 
     id: Mapped[UUIDPk]
@@ -58,5 +60,8 @@ class MpesaStatusQuery(TenantScoped, Timestamps, Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("payments.id", ondelete="SET NULL")
     )
+    # Claimed by a site-service instance that is calling Daraja with it (None otherwise):
+    # other instances skip it until the claim is older than the sender's timeout.
+    sending_since: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

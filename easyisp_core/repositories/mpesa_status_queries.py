@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from easyisp_core.models import Customer, MpesaStatusQuery
@@ -62,16 +62,44 @@ class StatusQueryRepository:
     def get(self, query_id: uuid.UUID) -> MpesaStatusQuery | None:
         return self.session.get(MpesaStatusQuery, query_id)
 
-    def claim_queued(self, limit: int) -> list[MpesaStatusQuery]:
-        """Queued questions, locked so a second service instance skips them."""
-        return list(
-            self.session.scalars(
-                select(MpesaStatusQuery)
-                .where(MpesaStatusQuery.state == StatusQueryState.QUEUED)
-                .order_by(MpesaStatusQuery.created_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+    def claim_queued(
+        self, now: datetime, claim_expired_before: datetime, limit: int
+    ) -> list[MpesaStatusQuery]:
+        """Mark up to `limit` queued questions as being sent by this caller, oldest first.
+        SKIP LOCKED: a second instance skips rows the first is claiming instead of waiting;
+        once the claim commits, `sending_since` keeps every later claim away until it is
+        older than `claim_expired_before` (the sender died before recording the outcome)."""
+        due = (
+            select(MpesaStatusQuery.id)
+            .where(
+                MpesaStatusQuery.state == StatusQueryState.QUEUED,
+                or_(
+                    MpesaStatusQuery.sending_since.is_(None),
+                    MpesaStatusQuery.sending_since < claim_expired_before,
+                ),
             )
+            .order_by(MpesaStatusQuery.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = self.session.scalars(
+            update(MpesaStatusQuery)
+            .where(MpesaStatusQuery.id.in_(due.scalar_subquery()))
+            .values(sending_since=now)
+            .returning(MpesaStatusQuery)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).all()
+        return sorted(claimed, key=lambda query: query.created_at)
+
+    def release(self, query_id: uuid.UUID) -> None:
+        """Hand a claimed question back to the queue (Daraja asked us to come back later)."""
+        self.session.execute(
+            update(MpesaStatusQuery)
+            .where(
+                MpesaStatusQuery.id == query_id,
+                MpesaStatusQuery.state == StatusQueryState.QUEUED,
+            )
+            .values(sending_since=None)
         )
 
     def lock_by_originator(self, originator: str) -> MpesaStatusQuery | None:
@@ -93,7 +121,11 @@ class StatusQueryRepository:
         amount: Decimal | None = None,
         payment_id: uuid.UUID | None = None,
     ) -> None:
-        values: dict[str, object] = {"state": state, "result": result and result[:500]}
+        values: dict[str, object] = {
+            "state": state,
+            "result": result and result[:500],
+            "sending_since": None,  # no longer anyone's to send
+        }
         if state is StatusQueryState.SENT:
             values |= {
                 "sent_at": now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -29,15 +29,21 @@ class StatusToSend:
     security_credential: str
 
 
+# A claimed question whose sender has not recorded an outcome by then is taken over: well past
+# the Daraja client's 30 s timeout, so a live sender is never overtaken.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
 def queued_questions(
     session: Session, box: SecretBox, now: datetime, limit: int = 20
 ) -> list[StatusToSend]:
-    """Queued questions with what sending them needs (credentials decrypted). A question
-    whose gateway cannot ask (gone, no initiator set up) is FAILED here with the reason."""
+    """Claim queued questions for this sender (committed with the caller's transaction, before
+    Daraja is called) with what sending them needs (credentials decrypted). A question whose
+    gateway cannot ask (gone, no initiator set up) is FAILED here with the reason."""
     queries = StatusQueryRepository(session)
     gateways = HotspotPurchaseRepository(session)
     ready = []
-    for query in queries.claim_queued(limit):
+    for query in queries.claim_queued(now, now - CLAIM_TIMEOUT, limit):
         try:
             settings = gateway_settings(session, box, gateways.gateway(query.gateway_id))
         except ValidationFailed as exc:
@@ -79,3 +85,8 @@ def record_sent(
     for callback_id in early:
         process(session, callback_id, now)
     return len(early)
+
+
+def release(session: Session, query_id: uuid.UUID) -> None:
+    """Daraja asked us to come back later (rate limit, outage): queued for the next run."""
+    StatusQueryRepository(session).release(query_id)

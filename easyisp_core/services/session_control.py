@@ -18,7 +18,13 @@ from easyisp_core.repositories.radius import RadiusRepository
 from easyisp_core.repositories.service_command_queue import ServiceCommandQueue
 from easyisp_core.rules.rate_limit import build_rate_limit
 from easyisp_core.services.nas import NAS_SECRET
-from easyisp_core.services.radius_auth import package_view
+from easyisp_core.services.radius_auth import (
+    SubscriberAccount,
+    find_subscriber,
+    package_view,
+    tenant_policy,
+    with_data_used,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +99,25 @@ def current_rate_limit(
     if row.expires_at is not None and row.expires_at <= now:
         return None
     return build_rate_limit(package_view(row.package).rate_limit)
+
+
+def data_cap_used_up(
+    session: Session, tenant_id: uuid.UUID, customer_id: uuid.UUID, now: datetime
+) -> bool:
+    """Whether the customer's package has a data cap and this period's traffic has used it
+    up: the reading RADIUS auth makes (with_data_used), which then refuses the login or puts
+    it in the expired pool, so the package's full speed must not be pushed to them."""
+    username = ServiceCommandQueue(session).customer_username(customer_id)
+    account = None if username is None else find_subscriber(session, tenant_id, username)
+    if account is None:
+        return False
+    policy = tenant_policy(session, tenant_id)
+    counted = with_data_used(session, tenant_id, account, policy, now)
+    assert isinstance(counted, SubscriberAccount)
+    package = counted.view.package
+    if package is None or package.data_cap_bytes is None:
+        return False
+    return counted.view.data_used_bytes >= package.data_cap_bytes
 
 
 def queue_disconnect_if_online(

@@ -6,8 +6,11 @@ A disconnect is DONE only when confirmed: the session's Accounting-Stop arrived 
 closed) or, where the router API is available, the router no longer lists the session. An
 ACK without either, a NAK or no answer is retried with backoff; after the last attempt the
 router API fallback removes the session (`/ppp/active` or `/ip/hotspot/active`), and without
-one the command is FAILED with the reason. Database work runs in worker threads with a short
-transaction per step, so the console sees each step as it happens.
+one the command is FAILED with the reason. A CHANGE_RATE_LIMIT for a customer whose data cap
+for the period is used up is carried out as that disconnect (recorded as a step): the next
+login gets RADIUS auth's decision on the cap instead of the package's full speed. Database
+work runs in worker threads with a short transaction per step, so the console sees each step
+as it happens.
 
 Payload contract with the console: ROUTER_TEST `{}` → DONE with a one-line description of
 the router; ROUTER_SYNC `{"apply": false}` → DONE with the plan, one change per line
@@ -36,6 +39,7 @@ from easyisp_core.repositories.service_command_queue import ClaimedCommand, Serv
 from easyisp_core.services.session_control import (
     SessionTarget,
     current_rate_limit,
+    data_cap_used_up,
     open_session_targets,
     session_is_open,
 )
@@ -391,6 +395,18 @@ class CommandWorker:
                 ServiceCommandStatus.DONE,
                 f"customer not online; {rate} applies at the next login",
             )
+            return
+        now = self._clock()
+        if await self._db(lambda s: data_cap_used_up(s, command.tenant_id, customer_id, now)):
+            # RADIUS auth treats a used-up cap like a lapse (refused, or the expired pool):
+            # the CoA would lift the router's Mikrotik-Total-Limit with the full speed, so
+            # the session is cut instead and the next login gets auth's cap decision.
+            await self._step(
+                command,
+                "cap-used-up",
+                f"this period's data cap is used up: disconnecting instead of CoA {rate}",
+            )
+            await self._disconnect(command)
             return
         problems: list[str] = []
         for target in targets:

@@ -7,7 +7,12 @@ from __future__ import annotations
 import logging
 
 from easyisp_core.services.mpesa_status import record_refused
-from easyisp_core.services.mpesa_status_send import StatusToSend, queued_questions, record_sent
+from easyisp_core.services.mpesa_status_send import (
+    StatusToSend,
+    queued_questions,
+    record_sent,
+    release,
+)
 from radius_service.mpesa.errors import DarajaError, DarajaRateLimited, DarajaUnavailable
 from radius_service.mpesa.stk_flow import StkFlow
 
@@ -31,7 +36,8 @@ class StatusQueryJob:
         await self.send_queued()
 
     async def send_queued(self) -> int:
-        """Send every queued question; returns how many Daraja accepted."""
+        """Send every queued question; returns how many Daraja accepted. The claim commits
+        before Daraja is called, so another site-service instance never sends the same one."""
         flow = self._flow
         now = flow.clock()
         questions = await flow.in_transaction(
@@ -64,9 +70,10 @@ class StatusQueryJob:
                 occasion=question.receipt,
             )
         except (DarajaRateLimited, DarajaUnavailable) as exc:
-            # Asking again is safe (a read): left QUEUED for the next run.
+            # Asking again is safe (a read): handed back to the queue for the next run.
             flow.counters["mpesa.status.deferred"] += 1
             log.warning("Transaction Status for %s deferred: %s", question.receipt, exc)
+            await flow.in_transaction(lambda session: release(session, question.query_id))
             return 0
         except DarajaError as exc:
             flow.counters["mpesa.status.refused"] += 1

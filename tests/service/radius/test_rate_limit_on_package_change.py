@@ -1,12 +1,15 @@
 """A package change reaches subscribers who are online (migration 0024): the change queues a
 CHANGE_RATE_LIMIT in its own transaction, and the command worker sends the CoA with the new
 Mikrotik-Rate-Limit to the simulated router. Subscribers in the expired pool, and offline
-ones, get nothing; a second change while one waits queues nothing more."""
+ones, get nothing; a second change while one waits queues nothing more. A data-capped
+customer whose cap for the period is used up is disconnected instead of being given the
+package's full speed, so the next login gets RADIUS auth's cap decision."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.db.engine import make_engine
+from easyisp_core.models import Session as RadiusSession
 from easyisp_core.models.enums import ServiceCommandStatus
 from easyisp_core.services.customer_actions import change_package
 from easyisp_core.services.packages import PackageFields, create_package, update_package
@@ -141,3 +145,60 @@ def test_customer_care_changing_a_package_queues_the_coa_through_the_database(
         engine.dispose()
     (command,) = rate_commands(site)
     assert command["username"] == PPPOE_USER
+
+
+GIB = 1024**3
+
+
+def used_this_period(site: Site, username: str, octets: int) -> None:
+    """An earlier session of this period, closed, that moved `octets`."""
+    with site.sessions() as session, session.begin():
+        session.add(
+            RadiusSession(
+                tenant_id=site.tenant_id(),
+                customer_id=site.customer_id(username),
+                username=username,
+                session_id=f"earlier-{secrets.token_hex(3)}",
+                started_at=site.clock() - timedelta(hours=2),
+                stopped_at=site.clock() - timedelta(hours=1),
+                input_octets=octets // 2,
+                output_octets=octets - octets // 2,
+            )
+        )
+
+
+def test_a_capped_customer_whose_cap_is_used_up_is_disconnected_not_given_full_speed(
+    site: Site,
+) -> None:
+    edit_package(site, "Home 5M", data_cap_bytes=2 * GIB)
+    used_this_period(site, PPPOE_USER, 3 * GIB)
+    site.router.connect(PPPOE_USER, "sess-alice", "10.10.0.7")
+    edit_package(site, "Home 5M", download_speed=Decimal("8"))
+    (command,) = rate_commands(site)
+
+    asyncio.run(site.worker().run_pending())
+    row = site.command(command["id"])
+    assert row.status == ServiceCommandStatus.DONE
+    assert row.result == "disconnected 1 session(s)"
+    assert "sess-alice" not in site.router.sessions  # cut, never re-rated
+    assert [p.code for p in site.router.received] == [40]  # one Disconnect-Request, no CoA
+    assert site.session_row("sess-alice")["stopped_at"] is not None
+    steps = [(step["step"], step["detail"]) for step in row.steps]
+    assert steps[0][0] == "cap-used-up"
+    assert steps[0][1].startswith(
+        "this period's data cap is used up: disconnecting instead of CoA 2M/8M "
+    )
+
+
+def test_a_capped_customer_with_data_left_gets_the_coa(site: Site) -> None:
+    edit_package(site, "Home 5M", data_cap_bytes=2 * GIB)
+    used_this_period(site, PPPOE_USER, GIB)
+    site.router.connect(PPPOE_USER, "sess-alice", "10.10.0.7")
+    edit_package(site, "Home 5M", download_speed=Decimal("8"))
+
+    asyncio.run(site.worker().run_pending())
+    (command,) = rate_commands(site)
+    assert command["status"] == ServiceCommandStatus.DONE
+    rate = site.router.sessions["sess-alice"].rate_limit
+    assert rate is not None
+    assert rate.startswith("2M/8M ")
