@@ -5,7 +5,8 @@ Message-Authenticator check (and its Accounting-Requests the Request Authenticat
 listeners drop them without a reply; subscribers cannot log in and nothing said why. The
 listeners now note such drops per router and, for an interval with drops and no valid request,
 set secret_mismatch_since (kept while it lasts); a valid request clears it. The console shows
-"RADIUS secret mismatch suspected since ..." on the Routers page.
+"RADIUS secret mismatch suspected since ..." on the Routers page, at once (0012's live trigger
+now watches the column too).
 
 Like the health columns (0010) it is the service's to write and staff may only read it; it is
 left out of the audit trail and does not stamp updated_at (which would reload RADIUS clients).
@@ -63,6 +64,19 @@ def _audit_trigger(ignored: list[str]) -> list[str]:
     ]
 
 
+# 0012's live trigger: the Routers page shows the flag at once, like a health error.
+_WATCHED_BEFORE = ["status", "health_error", "router_identity", "routeros_version", "board_name"]
+
+
+def _live_trigger(watched: list[str]) -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
+    return [
+        "DROP TRIGGER nas_live_health ON nas",
+        f"CREATE TRIGGER nas_live_health AFTER UPDATE OF {', '.join(watched)} ON nas "
+        f"FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION easyisp_notify_live_nas()",
+    ]
+
+
 def upgrade() -> None:
     op.add_column(
         "nas", sa.Column("secret_mismatch_since", sa.DateTime(timezone=True), nullable=True)
@@ -71,9 +85,13 @@ def upgrade() -> None:
     for statement in _audit_trigger([*_AUDIT_BEFORE, "secret_mismatch_since"]):
         op.execute(statement)
     op.execute(_touch_function([*_UNSTAMPED_BEFORE, "secret_mismatch_since"]))
+    for statement in _live_trigger([*_WATCHED_BEFORE, "secret_mismatch_since"]):
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for statement in _live_trigger(_WATCHED_BEFORE):
+        op.execute(statement)
     op.execute(_touch_function(_UNSTAMPED_BEFORE))
     for statement in _audit_trigger(_AUDIT_BEFORE):
         op.execute(statement)

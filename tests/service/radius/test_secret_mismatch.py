@@ -35,6 +35,19 @@ def mismatch_since(sessions: sessionmaker[Session]) -> datetime | None:
         return value
 
 
+def nas_stamps(sessions: sessionmaker[Session]) -> tuple[object, ...]:
+    """updated_at (reloads RADIUS clients when it moves) and the router's audit rows."""
+    with sessions() as session:
+        return tuple(
+            session.execute(
+                text(
+                    "SELECT (SELECT updated_at FROM nas LIMIT 1), "
+                    "(SELECT count(*) FROM audit_logs WHERE target_type = 'NAS')"
+                )
+            ).one()
+        )
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """The listener handles a datagram on its loop; wait until it has (no reply comes)."""
     for _ in range(500):
@@ -67,12 +80,15 @@ def test_wrong_secret_access_requests_flag_the_router_and_a_right_one_clears_it(
         address = await auth.start()
         wrong = NasSimulator(address, b"typed-over-on-the-router", timeout=0.2)
         right = NasSimulator(address, NAS_SECRET.encode(), timeout=3.0)
+        before = nas_stamps(sessions)
         try:
             assert await asyncio.to_thread(wrong.login, PPPOE_USER, PPPOE_PASSWORD) is None
             await until(lambda: counters["radius.auth.drop.bad_message_authenticator"] >= 1)
             await seen.judge()
             flagged = mismatch_since(sessions)
             assert flagged is not None
+            # Health data: not audited, and no RADIUS client reload.
+            assert nas_stamps(sessions) == before
             # Still wrong in the next interval: the flag keeps its first time.
             assert await asyncio.to_thread(wrong.login, PPPOE_USER, PPPOE_PASSWORD) is None
             await until(lambda: counters["radius.auth.drop.bad_message_authenticator"] >= 2)
