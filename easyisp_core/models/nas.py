@@ -75,3 +75,7 @@ class Nas(TenantScoped, Timestamps, Base):
     # The last poll's failure in plain words; NULL after a successful poll.
     health_error: Mapped[str | None] = mapped_column(String(500))
     health_failures: Mapped[int] = mapped_column(server_default="0")  # polls in a row
+    # Written by the RADIUS listeners (migration 0033): requests from this router failed the
+    # Message-Authenticator / Request Authenticator check with no valid one in the same
+    # interval since then, i.e. its RADIUS secret is probably not ours. NULL once one passes.
+    secret_mismatch_since: Mapped[datetime | None]

@@ -81,6 +81,8 @@ class NasRow:
     uptime: str | None
     health_error: str | None
     health_checked_at: datetime | None
+    # The RADIUS listeners suspect the router's secret is not ours (migration 0033).
+    secret_mismatch_since: datetime | None
 
 
 ROUTERS: Listing[NasRow] = Listing(
@@ -103,6 +105,7 @@ ROUTERS: Listing[NasRow] = Listing(
         Nas.uptime,
         Nas.health_error,
         Nas.health_checked_at,
+        Nas.secret_mismatch_since,
     ),
     id_column=Nas.id,
     tenant_column=Nas.tenant_id,

@@ -135,14 +135,36 @@ class RouterHealthRepository:
         )
 
     def mark_seen(self, nas_ids: Iterable[uuid.UUID], at: datetime) -> int:
-        """The routers sent RADIUS traffic at `at`: last_seen_at moves forward, never back."""
+        """The routers sent valid RADIUS traffic at `at`: last_seen_at moves forward, never
+        back, and a suspected secret mismatch is cleared (the secret works)."""
         ids: Sequence[uuid.UUID] = list(set(nas_ids))
         if not ids:
             return 0
         result = self.session.execute(
             update(Nas)
             .where(Nas.id.in_(ids))
-            .where((Nas.last_seen_at.is_(None)) | (Nas.last_seen_at < at))
-            .values(last_seen_at=func.greatest(func.coalesce(Nas.last_seen_at, at), at))
+            .where(
+                (Nas.last_seen_at.is_(None))
+                | (Nas.last_seen_at < at)
+                | (Nas.secret_mismatch_since.is_not(None))
+            )
+            .values(
+                last_seen_at=func.greatest(func.coalesce(Nas.last_seen_at, at), at),
+                secret_mismatch_since=None,
+            )
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def flag_secret_mismatch(self, since: dict[uuid.UUID, datetime]) -> int:
+        """These routers sent only requests failing the secret check since the given times;
+        an earlier flag keeps its time (the mismatch has lasted since then)."""
+        count = 0
+        for nas_id, at in since.items():
+            result = self.session.execute(
+                update(Nas)
+                .where(Nas.id == nas_id)
+                .where(Nas.secret_mismatch_since.is_(None))
+                .values(secret_mismatch_since=at)
+            )
+            count += int(result.rowcount)  # type: ignore[attr-defined]
+        return count

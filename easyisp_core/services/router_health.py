@@ -109,6 +109,12 @@ def mark_routers_seen(session: Session, nas_ids: Iterable[uuid.UUID], at: dateti
     return RouterHealthRepository(session).mark_seen(nas_ids, at)
 
 
+def flag_secret_mismatch(session: Session, since: dict[uuid.UUID, datetime]) -> int:
+    """The RADIUS listeners saw only requests failing the secret check from these routers
+    (each since the given time); cleared again by `mark_routers_seen`."""
+    return RouterHealthRepository(session).flag_secret_mismatch(since)
+
+
 @dataclass(frozen=True, slots=True)
 class ApiRouter:
     nas_id: uuid.UUID

@@ -60,6 +60,20 @@ def memory(row: NasRow) -> str:
     return f"{used}% of {fmt.volume(row.total_memory)}"
 
 
+def problem(row: NasRow) -> str:
+    """The router's trouble in words: a suspected RADIUS secret mismatch (subscribers cannot
+    log in, see docs/router-health.md) first, then the API poll's failure."""
+    reasons = []
+    if row.secret_mismatch_since is not None:
+        reasons.append(
+            f"RADIUS secret mismatch suspected since {fmt.moment(row.secret_mismatch_since)}"
+            " (re-send it: Sync, re-send secret)"
+        )
+    if row.health_error:
+        reasons.append(row.health_error)
+    return "; ".join(reasons)
+
+
 def cpu(load: int | None) -> str:
     return "" if load is None else f"{load}%"
 
@@ -77,12 +91,12 @@ COLUMNS = (
     # Hidden by default (the column chooser shows it): at 1366 px the reason needs the room.
     Column("location", "Location", fmt.text, visible=False),
     # Last: the reason is the longest text and gets the rest of the width.
-    Column(
+    RowColumn(
         "health_error",
         "Problem",
-        fmt.text,
-        foreground=lambda _error: colour(Tone.BAD),
-        tooltip=fmt.text,
+        lambda row: problem(row),
+        foreground=lambda _row: colour(Tone.BAD),
+        tooltip=lambda row: problem(row),
     ),
     Column("api_username", "API user", fmt.text, visible=False),
     Column("api_port", "API port", alignment=RIGHT, visible=False),

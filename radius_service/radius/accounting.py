@@ -291,6 +291,8 @@ class RadiusAccountingServer:
         # RFC 2866 §3 (and RFC 3579 §3.2 for a Message-Authenticator, when present).
         if not verify_request(request, client.secret):
             self._drop("bad authenticator")
+            if self._seen is not None:
+                self._seen.note_bad_secret(client.nas_id)  # probably a different secret
             return
         if self._seen is not None:
             self._seen.note(client.nas_id)

@@ -59,6 +59,7 @@ CLIENT_REFRESH_INTERVAL = 10.0
 UNKNOWN_REFRESH_GAP = 1.0
 # How long stop() lets decisions in progress finish and answer.
 STOP_GRACE_SECONDS = 10.0
+BAD_MESSAGE_AUTHENTICATOR = "bad message authenticator"
 
 
 def parse_address(text: str, *, default_port: int = DEFAULT_AUTH_PORT) -> Address | None:
@@ -246,6 +247,8 @@ class RadiusAuthServer:
         refusal = _message_authenticator_refusal(packet, client)
         if refusal is not None:
             self._drop(refusal)
+            if refusal == BAD_MESSAGE_AUTHENTICATOR and self._seen is not None:
+                self._seen.note_bad_secret(client.nas_id)  # probably a different secret
             return
         if self._seen is not None:
             self._seen.note(client.nas_id)
@@ -322,7 +325,9 @@ class RadiusAuthServer:
             self._drop("status server without message authenticator")
             return
         if not auth_methods.verify_message_authenticator(packet.raw, client.secret):
-            self._drop("bad message authenticator")
+            self._drop(BAD_MESSAGE_AUTHENTICATOR)
+            if self._seen is not None:
+                self._seen.note_bad_secret(client.nas_id)
             return
         self.count("status_server")
         if self._seen is not None:
@@ -341,7 +346,7 @@ def _message_authenticator_refusal(packet: RadiusPacket, client: NasClient) -> s
     """Why the request must be dropped under RFC 3579 and the Blast-RADIUS rules, or None."""
     if packet.has("Message-Authenticator"):
         if not auth_methods.verify_message_authenticator(packet.raw, client.secret):
-            return "bad message authenticator"
+            return BAD_MESSAGE_AUTHENTICATOR
         return None
     if client.require_message_authenticator:
         return "missing message authenticator"

@@ -378,3 +378,24 @@ def test_a_viewer_gets_no_router_actions_and_the_database_refuses_them(
         nas_id = NasRepository(session).get_by_name(tenant.id, ROUTER).id
         with pytest.raises(PermissionDenied):
             queue_command(session, kind=ServiceCommandKind.ROUTER_TEST, nas_id=nas_id)
+
+
+def test_a_suspected_secret_mismatch_shows_in_the_problem_column(
+    qtbot: QtBot, site: Site, tmp_path: Path, windows: list[MainWindow]
+) -> None:
+    as_service(
+        site,
+        "UPDATE nas SET secret_mismatch_since = now(), health_error = NULL WHERE name = :n",
+        n=ROUTER,
+    )
+    window, page = open_routers(qtbot, site, "ADMIN", tmp_path, windows)
+    problem = cell(page, router_row(page), "health_error")
+    assert problem.startswith("RADIUS secret mismatch suspected since 20")
+    assert "re-send" in problem
+    assert cell(page, router_row(page), "health_error", Qt.ItemDataRole.ToolTipRole) == problem
+
+    # A valid request clears it; the open page follows (live update).
+    assert window.live is not None
+    qtbot.waitUntil(window.live.listening.is_set, timeout=WAIT_MS)
+    as_service(site, "UPDATE nas SET secret_mismatch_since = NULL WHERE name = :n", n=ROUTER)
+    qtbot.waitUntil(lambda: cell(page, router_row(page), "health_error") == "", timeout=WAIT_MS)
