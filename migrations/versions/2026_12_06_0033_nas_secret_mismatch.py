@@ -12,7 +12,7 @@ Like the health columns (0010) it is the service's to write and staff may only r
 left out of the audit trail and does not stamp updated_at (which would reload RADIUS clients).
 
 Revision ID: 20261206_0033
-Revises: 20261206_0031
+Revises: 20261206_0032
 Create Date: 2026-12-06 05:10:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261206_0033"
-down_revision: str | None = "20261206_0031"
+down_revision: str | None = "20261206_0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
