@@ -24,8 +24,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from easyisp_core import __version__
 from easyisp_core.db.profiles import EMBEDDED_PROFILE, TLS_MODES, ServerProfile
 from easyisp_desktop.framework.theme import Tone, set_tone
+
+PRODUCT_NAME = "EasyISP"
+SUBTITLE = "Operator console: customers, payments, M-Pesa and routers"
+
+
+def _header() -> QWidget:
+    """The product, its version and a one-line subtitle; labels only, so the keyboard order
+    (Server, Username, Password, …) is unchanged."""
+    header = QWidget()
+    layout = QVBoxLayout(header)
+    layout.setContentsMargins(0, 0, 0, 8)
+    layout.setSpacing(0)
+    top = QHBoxLayout()
+    top.setSpacing(8)
+    name = QLabel(PRODUCT_NAME)
+    name.setObjectName("product")
+    font = name.font()
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    font.setBold(True)
+    name.setFont(font)
+    version = QLabel(f"version {__version__}")
+    version.setObjectName("version")
+    top.addWidget(name)
+    top.addWidget(version, 0, Qt.AlignmentFlag.AlignBottom)
+    top.addStretch()
+    subtitle = QLabel(SUBTITLE)
+    subtitle.setObjectName("subtitle")
+    layout.addLayout(top)
+    layout.addWidget(subtitle)
+    return header
 
 
 @dataclass(frozen=True)
@@ -114,7 +145,9 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self._submit)
         self.buttons.rejected.connect(self.reject)
 
+        self.header = _header()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
         layout.addWidget(self.hint)
         layout.addLayout(form)
         layout.addWidget(self.warning)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,9 +19,16 @@ from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import session_scope
 from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerRow
 from easyisp_core.repositories.query_cancel import QueryCanceller
+from easyisp_core.services import customer_actions
 from easyisp_core.services.customer_list import first_customer_page, next_customer_page
+from easyisp_core.services.customer_removal import (
+    customer_history,
+    delete_customer,
+    why_not_deletable,
+)
 from easyisp_desktop.framework.display_zone import moment
-from easyisp_desktop.framework.forms import FormDialog
+from easyisp_desktop.framework.entity_page import ask
+from easyisp_desktop.framework.forms import FormDialog, failure_message
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
 from easyisp_desktop.framework.table_page import TablePage
@@ -86,6 +93,12 @@ class CustomerSource:
             return next_customer_page(session, self._query(query), last, limit, dense=bool(token))
 
 
+DELETE = "customers.delete"
+SUSPEND = (
+    "customers.write"  # as in the workspace: the alternative offered for a customer with history
+)
+
+
 # Tables whose changes show in this list (a payment changes the balance and maybe the expiry).
 LIVE_TABLES = frozenset({"payments", "sessions", "service_commands"})
 # A burst of notifications (a payment and its ledger, a router reconnecting) refreshes once.
@@ -94,11 +107,13 @@ LIVE_DEBOUNCE_MS = 300
 
 class CustomersPage(TablePage):
     """The customer list; Enter or a double-click opens the customer's workspace.
-    "Register customer…" (Ctrl+N) needs customers.write and a tenant."""
+    "Register customer…" (Ctrl+N) needs customers.write and a tenant; "Delete…" (the Delete
+    key, the button or the row's context menu) needs customers.delete."""
 
     workspace_opened = Signal(object)  # CustomerWorkspace
     form_opened = Signal(object)  # FormDialog
     registered = Signal(object)  # CustomerInfo
+    deleted = Signal(str)  # the deleted customer's name
 
     def __init__(
         self,
@@ -166,6 +181,105 @@ class CustomersPage(TablePage):
             shortcut = QShortcut(QKeySequence("Ctrl+N"), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.register)
+        self._build_delete(bar)
+
+    # Deleting ---------------------------------------------------------------------------
+
+    def _build_delete(self, bar: QHBoxLayout) -> None:
+        """The button, the Delete key and the row's context menu; only with customers.delete
+        (the database refuses anyone else). Tests replace `confirm` to answer without a modal."""
+        self.confirm: Callable[[str, str], bool] = lambda t, q: ask(self, t, q)
+        self.may_delete = bool(self.permissions is not None and DELETE in self.permissions)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Delete a customer registered by mistake")
+        self.delete_button.clicked.connect(self.delete_current)
+        self.delete_button.setVisible(self.may_delete)
+        self.delete_button.setEnabled(False)
+        bar.insertWidget(bar.count() - 1, self.delete_button)
+        self.table.selectionModel().selectionChanged.connect(self._update_delete)
+        self.model.modelReset.connect(self._update_delete)
+        self.open_action = QAction("Open workspace", self.table)
+        self.open_action.triggered.connect(self.open_current)
+        self.delete_action = QAction("Delete customer…", self.table)
+        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.delete_action.triggered.connect(self.delete_current)
+        self.table.addAction(self.open_action)
+        if self.may_delete:
+            self.table.addAction(self.delete_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    def _update_delete(self, *_args: object) -> None:
+        self.delete_button.setEnabled(self._current_row() is not None)
+
+    def _current_row(self) -> CustomerRow | None:
+        selected = self.table.selectionModel().selectedRows()
+        index = selected[0] if selected else self.table.currentIndex()
+        if not index.isValid() or index.row() >= self.model.rowCount():
+            return None
+        row: CustomerRow | None = self.model.row_object(index.row())
+        return row
+
+    def delete_current(self) -> None:
+        """As in the workspace: first ask the database what the customer has on record (a
+        worker); one with history is explained and offered Suspend, else confirm and delete."""
+        row = self._current_row()
+        if row is None or not self.may_delete:
+            return
+        sessions = self.sessions
+
+        def history() -> list[str]:
+            with session_scope(sessions) as session:
+                return customer_history(session, row.id)
+
+        self.status_label.setText("Checking…")
+        self.workers.run(
+            history, on_result=partial(self._after_check, row), on_error=self._failed, context=self
+        )
+
+    def _after_check(self, row: CustomerRow, history: list[str]) -> None:
+        if history:
+            reason = why_not_deletable(row.full_name, history)
+            may_suspend = self.permissions is not None and SUSPEND in self.permissions
+            if (
+                row.status != "SUSPENDED"
+                and may_suspend
+                and self.confirm(
+                    "Customer cannot be deleted", f"{reason}\n\nSuspend {row.full_name} now?"
+                )
+            ):
+                self._suspend(row)
+                return
+            self.status_label.setText(reason)
+            return
+        question = (
+            f"Delete {row.full_name} ({row.account_number})? Use this only for a registration "
+            "made by mistake; it cannot be undone."
+        )
+        if not self.confirm("Delete customer", question):
+            self.status_label.setText("")
+            return
+        self._in_worker(lambda s: delete_customer(s, row.id), partial(self._on_deleted, row.id))
+
+    def _suspend(self, row: CustomerRow) -> None:
+        def suspended(_result: object) -> None:
+            self._done_message = f"Customer {row.full_name} suspended"
+            self.model.refresh()
+
+        self._in_worker(lambda s: customer_actions.set_suspended(s, row.id, True), suspended)
+
+    def _in_worker(self, work: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
+        sessions = self.sessions
+
+        def run() -> Any:
+            with session_scope(sessions) as session:
+                return work(session)
+
+        self.status_label.setText("Working…")
+        self.workers.run(run, on_result=done, on_error=self._failed, context=self)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status_label.setText(failure_message(exc))
 
     # Registering ------------------------------------------------------------------------
 
@@ -232,6 +346,7 @@ class CustomersPage(TablePage):
             workspace.deleteLater()
         self._done_message = f"Customer {name} deleted"
         self.model.refresh()
+        self.deleted.emit(name)
 
     def close_workspaces(self) -> None:
         for workspace in list(self.workspaces.values()):

@@ -10,12 +10,14 @@ from typing import Any
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
+from easyisp_core import __version__
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.db.profiles import ServerProfile
 from easyisp_core.models.enums import UserStatus
@@ -24,6 +26,7 @@ from easyisp_core.services.tenants import create_tenant
 from easyisp_core.settings import Settings
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.login import LoginFlow
+from easyisp_desktop.login_dialog import SUBTITLE
 from easyisp_desktop.main_window import MainWindow
 from tests.factories import PASSWORD, unique
 
@@ -329,3 +332,33 @@ def test_the_demo_prefills_its_administrator_login(
     assert login.dialog.username.text() == "owner.kilimanet"
     assert login.dialog.password.text() == "Demo-pass-123"
     assert not login.dialog.hint.isHidden()
+
+
+def test_the_login_window_names_the_product_and_keeps_the_keyboard_order(
+    qtbot: QtBot, tmp_path: Path, memory_keyring: Any
+) -> None:
+    login = LoginFlow(
+        Settings(data_dir=tmp_path / "d5"),
+        qsettings=QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
+    )
+    dialog = login.dialog
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    labels = {label.objectName(): label for label in dialog.header.findChildren(QLabel)}
+    assert labels["product"].text() == "EasyISP"
+    assert labels["version"].text() == f"version {__version__}"
+    assert labels["subtitle"].text() == SUBTITLE
+    assert all(label.focusPolicy() == Qt.FocusPolicy.NoFocus for label in labels.values())
+    # Compact: the header is a few lines, not a banner.
+    assert dialog.header.sizeHint().height() < 3 * dialog.username.sizeHint().height()
+
+    # Tab still walks the form in order, starting from the first field.
+    dialog.server.setFocus()
+    order = [dialog.focusWidget()]
+    for _ in range(4):
+        dialog.focusNextChild()
+        order.append(dialog.focusWidget())
+    assert order == [
+        dialog.server, dialog.username, dialog.password, dialog.remember, dialog.login_button,
+    ]  # fmt: skip

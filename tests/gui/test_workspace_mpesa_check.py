@@ -13,10 +13,15 @@ from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine, session_scope
+from easyisp_core.models.enums import StaffRole
+from easyisp_core.rules.permissions import ROLE_DEFAULTS
+from easyisp_core.services import staff as staff_service
 from easyisp_core.services.gateways import create_payment_gateway
+from easyisp_desktop.framework.gui_thread_guard import install_guard
 from easyisp_desktop.framework.live_updates import LiveUpdates
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.workspace.window import CustomerWorkspace
+from tests.factories import PASSWORD, unique
 from tests.gui.test_customer_workspace import (
     TIMEOUT_MS,
     _guard_on,  # noqa: F401 (autouse: no DB call on the GUI thread)
@@ -179,6 +184,55 @@ def test_a_viewer_has_no_check_button_and_the_database_refuses_the_question(
         # The viewer cannot read the gateway (gateways.read), so the core refuses first.
         assert "not set up for this network" in failed
         assert db_value(site, "SELECT count(*) FROM mpesa_status_queries") == 0
+    finally:
+        workers.wait(10_000)
+        engine.dispose()
+
+
+def add_staff(where: Site, role: str) -> str:
+    """A staff member of `role` (its defaults) in the site's tenant; their login."""
+    login_name = unique(f"ws.{role.lower()}")
+    engine = make_engine(where.url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            staff_service.create_staff(
+                session,
+                {"tenant": where.tenant_name, "username": login_name, "full_name": role,
+                 "role": role},
+                PASSWORD,
+            )  # fmt: skip
+    finally:
+        engine.dispose()
+    return login_name
+
+
+def test_a_cashier_without_gateways_read_queues_a_question(
+    qtbot: QtBot,
+    site: Site,  # noqa: F811
+    workers: WorkerPool,  # noqa: F811
+    secret_box: SecretBox,
+) -> None:
+    # STAFF (the cashier) may take payments but not read gateways; migration 0029 lets the
+    # question find the gateway anyway.
+    assert "payments.create" in ROLE_DEFAULTS[StaffRole.STAFF]
+    assert "gateways.read" not in ROLE_DEFAULTS[StaffRole.STAFF]
+    add_home_gateway(site, secret_box)
+    engine = staff_engine(site.url, add_staff(site, "STAFF"))
+    install_guard(engine, force=True)
+    try:
+        ws = open_workspace(qtbot, sessionmaker(engine, expire_on_commit=False), workers, site)
+        assert ws.buttons["check_receipt"].isVisibleTo(ws)
+        said = check(qtbot, ws, "TKQ4444444", ok=True)
+        assert said.startswith("Receipt TKQ4444444 is being checked with M-Pesa")
+        model = ws.models["mpesa_checks"]
+        qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=TIMEOUT_MS)
+        assert (
+            db_value(
+                site,
+                "SELECT origin || ' ' || state || ' ' || customer_id FROM mpesa_status_queries",
+            )
+            == f"console QUEUED {site.customer_id}"
+        )
     finally:
         workers.wait(10_000)
         engine.dispose()
