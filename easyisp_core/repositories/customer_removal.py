@@ -22,6 +22,9 @@ class CustomerRemovalRepository:
         found = self.session.scalar(select(func.easyisp_customer_history(customer_id)))
         return None if found is None else [str(item) for item in found]
 
+    def name(self, customer_id: uuid.UUID) -> str | None:
+        return self.session.scalar(select(Customer.full_name).where(Customer.id == customer_id))
+
     def delete(self, customer_id: uuid.UUID) -> int:
         """How many rows went: 0 when row-level security hides the row from this caller."""
         result = self.session.execute(

@@ -120,10 +120,6 @@ class MpesaCallbackRepository:
             )
         )
 
-    def pending_stk(self, checkout_request_id: str) -> list[int]:
-        """Trusted first deliveries of this push's result still waiting to be processed."""
-        return self.pending_first(MpesaCallbackKind.STK, checkout_request_id)
-
     def pending_first(self, kind: MpesaCallbackKind, external_id: str) -> list[int]:
         """Trusted first deliveries of this id still waiting to be processed."""
         return list(

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from easyisp_core.errors import NotFound, PermissionDenied, ValidationFailed
 from easyisp_core.repositories.customer_removal import CustomerRemovalRepository
-from easyisp_core.repositories.customer_workspace import CustomerWorkspaceRepository
 from easyisp_core.repositories.integrity import translated_db_errors
 
 
@@ -31,12 +30,12 @@ def why_not_deletable(name: str, history: list[str]) -> str:
 def delete_customer(session: Session, customer_id: uuid.UUID) -> str:
     """Delete a customer with no payments, wallet entries, invoices or sessions; their name.
     The audit trail keeps the CUSTOMER_DELETE row with everything they had."""
-    name = str(CustomerWorkspaceRepository(session).profile(customer_id).Customer.full_name)
-    history = customer_history(session, customer_id)
+    history = customer_history(session, customer_id)  # NotFound for a hidden or absent one
+    removal = CustomerRemovalRepository(session)
+    name = removal.name(customer_id) or ""
     if history:
         message = why_not_deletable(name, history)
         raise ValidationFailed({"customer": message}, message)
-    removal = CustomerRemovalRepository(session)
     with translated_db_errors(session):
         deleted = removal.delete(customer_id)
     if deleted == 0:

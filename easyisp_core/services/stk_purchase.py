@@ -237,7 +237,9 @@ def record_push(
         )
     )
     # A result that came before this row did waits PENDING (UNMATCHED_STK_GRACE): apply it.
-    for callback_id in MpesaCallbackRepository(session).pending_stk(checkout_request_id):
+    for callback_id in MpesaCallbackRepository(session).pending_first(
+        MpesaCallbackKind.STK, checkout_request_id
+    ):
         process(session, callback_id, now)
     return pending_id
 

@@ -59,7 +59,6 @@ CLIENT_REFRESH_INTERVAL = 10.0
 UNKNOWN_REFRESH_GAP = 1.0
 # How long stop() lets decisions in progress finish and answer.
 STOP_GRACE_SECONDS = 10.0
-BAD_MESSAGE_AUTHENTICATOR = "bad message authenticator"
 
 
 def parse_address(text: str, *, default_port: int = DEFAULT_AUTH_PORT) -> Address | None:
@@ -226,6 +225,13 @@ class RadiusAuthServer:
         self.count("drop")
         self.count("drop." + reason.replace(" ", "_"))
 
+    def _drop_bad_secret(self, client: NasClient) -> None:
+        """A Message-Authenticator that does not verify: most likely another secret on the
+        router, which SeenRouters flags when nothing valid comes from it."""
+        self._drop("bad message authenticator")
+        if self._seen is not None:
+            self._seen.note_bad_secret(client.nas_id)
+
     def received(self, data: bytes, source: Address) -> None:
         client = self.clients.lookup(source[0])
         if client is None:
@@ -244,11 +250,14 @@ class RadiusAuthServer:
         if packet.code != ACCESS_REQUEST:
             self._drop("unexpected code")
             return
-        refusal = _message_authenticator_refusal(packet, client)
+        if packet.has("Message-Authenticator") and not auth_methods.verify_message_authenticator(
+            packet.raw, client.secret
+        ):
+            self._drop_bad_secret(client)
+            return
+        refusal = _unauthenticated_refusal(packet, client)
         if refusal is not None:
             self._drop(refusal)
-            if refusal == BAD_MESSAGE_AUTHENTICATOR and self._seen is not None:
-                self._seen.note_bad_secret(client.nas_id)  # probably a different secret
             return
         if self._seen is not None:
             self._seen.note(client.nas_id)
@@ -325,9 +334,7 @@ class RadiusAuthServer:
             self._drop("status server without message authenticator")
             return
         if not auth_methods.verify_message_authenticator(packet.raw, client.secret):
-            self._drop(BAD_MESSAGE_AUTHENTICATOR)
-            if self._seen is not None:
-                self._seen.note_bad_secret(client.nas_id)
+            self._drop_bad_secret(client)
             return
         self.count("status_server")
         if self._seen is not None:
@@ -342,11 +349,10 @@ class RadiusAuthServer:
             self._transport.sendto(raw, destination)
 
 
-def _message_authenticator_refusal(packet: RadiusPacket, client: NasClient) -> str | None:
-    """Why the request must be dropped under RFC 3579 and the Blast-RADIUS rules, or None."""
+def _unauthenticated_refusal(packet: RadiusPacket, client: NasClient) -> str | None:
+    """Why a request must be dropped under RFC 3579 and the Blast-RADIUS rules for lacking a
+    Message-Authenticator, or None (one that is present was verified by the caller)."""
     if packet.has("Message-Authenticator"):
-        if not auth_methods.verify_message_authenticator(packet.raw, client.secret):
-            return BAD_MESSAGE_AUTHENTICATOR
         return None
     if client.require_message_authenticator:
         return "missing message authenticator"
