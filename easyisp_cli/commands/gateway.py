@@ -120,18 +120,19 @@ def register(sub: Any) -> None:
     register_sms_gateway(gsub)
 
 
+def _read_secret(from_stdin: bool, label: str) -> str:
+    """One secret: a stdin line with the -stdin flag, else a prompt on the terminal."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    if not sys.stdin.isatty():
+        raise ValidationFailed({label: "no terminal to prompt on; use the -stdin flag"})
+    return getpass.getpass(f"{label}: ").strip()
+
+
 def _read_secrets(args: argparse.Namespace) -> tuple[str, str]:
     """Consumer secret then passkey: a stdin line each for the -stdin flags, else a prompt."""
-
-    def one(from_stdin: bool, label: str) -> str:
-        if from_stdin:
-            return sys.stdin.readline().strip()
-        if not sys.stdin.isatty():
-            raise ValidationFailed({label: "no terminal to prompt on; use the -stdin flag"})
-        return getpass.getpass(f"{label}: ").strip()
-
-    secret = one(args.consumer_secret_stdin, "consumer secret")
-    passkey = one(args.passkey_stdin, "passkey")
+    secret = _read_secret(args.consumer_secret_stdin, "consumer secret")
+    passkey = _read_secret(args.passkey_stdin, "passkey")
     for label, value in (("consumer secret", secret), ("passkey", passkey)):
         if not value:
             raise ValidationFailed({label: "is empty"})
@@ -145,14 +146,7 @@ def _read_initiator(args: argparse.Namespace) -> dict[str, str]:
         if args.security_credential_stdin:
             raise ValidationFailed({"initiator name": "--security-credential-stdin needs it"})
         return {}
-    if args.security_credential_stdin:
-        credential = sys.stdin.readline().strip()
-    elif sys.stdin.isatty():
-        credential = getpass.getpass("security credential: ").strip()
-    else:
-        raise ValidationFailed(
-            {"security credential": "no terminal to prompt on; use the -stdin flag"}
-        )
+    credential = _read_secret(args.security_credential_stdin, "security credential")
     if not credential:
         raise ValidationFailed({"security credential": "is empty"})
     return {"initiator_name": args.initiator_name, "security_credential": credential}

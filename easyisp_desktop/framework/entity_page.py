@@ -188,15 +188,6 @@ class EntityPage(TablePage):
     def allowed_actions(self) -> list[str]:
         return [key for key, action in self.actions_by_key.items() if action.allowed]
 
-    def selected_row(self) -> Any | None:
-        index = self.table.currentIndex()
-        selected = self.table.selectionModel().selectedRows()
-        if selected:
-            index = selected[0]
-        if not index.isValid() or index.row() >= self.model.rowCount():
-            return None
-        return self.model.row_object(index.row())
-
     def select_row(self, row: int) -> None:
         self.table.selectRow(row)
 
@@ -229,6 +220,7 @@ class EntityPage(TablePage):
             work,
             on_result=lambda _r: self._after_change(done),
             on_error=lambda exc: self.action_done.emit(failure_message(exc)),
+            context=self,
         )
 
     def _after_change(self, done: str) -> None:

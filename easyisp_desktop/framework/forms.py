@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QDate, QDateTime, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -47,6 +47,9 @@ from easyisp_desktop.framework.theme import Tone, set_tone
 from easyisp_desktop.framework.worker import WorkerPool
 
 Values = dict[str, Any]
+
+
+T = TypeVar("T")
 
 
 class Kind(enum.Enum):
@@ -322,11 +325,11 @@ def in_session(
 
 
 def read_in_session(
-    sessions: sessionmaker[Session], read: Callable[[Session], Mapping[str, Any]]
-) -> Callable[[], Mapping[str, Any]]:
+    sessions: sessionmaker[Session], read: Callable[[Session], T]
+) -> Callable[[], T]:
     """A form's load: one read-only unit of work on the worker thread."""
 
-    def load() -> Mapping[str, Any]:
+    def load() -> T:
         with session_scope(sessions) as session:
             return read(session)
 
@@ -472,7 +475,9 @@ class FormDialog(QDialog):
 
     def _begin_load(self, load: Callable[[], Mapping[str, Any]]) -> None:
         self._set_busy(True, "Loading…")
-        self.workers.run(load, on_result=self._on_loaded, on_error=self._on_load_failed)
+        self.workers.run(
+            load, on_result=self._on_loaded, on_error=self._on_load_failed, context=self
+        )
 
     def _on_loaded(self, values: Mapping[str, Any]) -> None:
         self.set_values(values)
@@ -496,7 +501,10 @@ class FormDialog(QDialog):
         self._set_busy(True, "Saving…")
         values = {**self._hidden, **values}
         self.workers.run(
-            lambda: self._save(values), on_result=self._on_saved, on_error=self._on_save_failed
+            lambda: self._save(values),
+            on_result=self._on_saved,
+            on_error=self._on_save_failed,
+            context=self,
         )
 
     def _on_saved(self, result: Any) -> None:

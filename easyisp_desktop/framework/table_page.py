@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
@@ -130,6 +131,16 @@ class TablePage(QWidget):
         if not self._shown_once:
             self._shown_once = True
             self.model.refresh()
+
+    def selected_row(self) -> Any | None:
+        """The selected row's object (else the current row's), None when none is loaded."""
+        index = self.table.currentIndex()
+        selected = self.table.selectionModel().selectedRows()
+        if selected:
+            index = selected[0]
+        if not index.isValid() or index.row() >= self.model.rowCount():
+            return None
+        return self.model.row_object(index.row())
 
     def focus_search(self) -> None:
         self.search_box.setFocus(Qt.FocusReason.ShortcutFocusReason)

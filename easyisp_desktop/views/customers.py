@@ -21,20 +21,18 @@ from easyisp_core.repositories.customer_list import CustomerListQuery, CustomerR
 from easyisp_core.repositories.query_cancel import QueryCanceller
 from easyisp_core.services import customer_actions
 from easyisp_core.services.customer_list import first_customer_page, next_customer_page
-from easyisp_core.services.customer_removal import (
-    customer_history,
-    delete_customer,
-    why_not_deletable,
-)
+from easyisp_core.services.customer_removal import customer_history, delete_customer
 from easyisp_desktop.framework.display_zone import moment
 from easyisp_desktop.framework.entity_page import ask
-from easyisp_desktop.framework.forms import FormDialog, failure_message
+from easyisp_desktop.framework.forms import FormDialog, failure_message, read_in_session
 from easyisp_desktop.framework.live_updates import LiveChange, LiveUpdates
 from easyisp_desktop.framework.table_model import RIGHT, Column, Page, TableQuery
 from easyisp_desktop.framework.table_page import TablePage
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.customer_register import WRITE, register_form
-from easyisp_desktop.workspace.window import CustomerWorkspace
+from easyisp_desktop.workspace.dialogs import decide_delete
+from easyisp_desktop.workspace.loading import DELETE
+from easyisp_desktop.workspace.window import ACTIONS, CustomerWorkspace
 
 
 def format_phone(phone: str | None) -> str:
@@ -66,7 +64,7 @@ COLUMNS = (
     Column("phone", "Phone", format_phone),
     Column("package_name", "Package"),
     Column("status", "Status", format_status, sort_key="status"),
-    Column("expires_at", "Expires", format_date, sort_key="expires_at"),
+    Column("expires_at", "Expires", moment, sort_key="expires_at"),
     Column("wallet_balance", "Balance", format_kes, alignment=RIGHT),
 )
 
@@ -93,10 +91,8 @@ class CustomerSource:
             return next_customer_page(session, self._query(query), last, limit, dense=bool(token))
 
 
-DELETE = "customers.delete"
-SUSPEND = (
-    "customers.write"  # as in the workspace: the alternative offered for a customer with history
-)
+# As in the workspace: Suspend is the alternative offered for a customer with history.
+SUSPEND = ACTIONS["suspend"][1]
 
 
 # Tables whose changes show in this list (a payment changes the balance and maybe the expiry).
@@ -210,27 +206,16 @@ class CustomersPage(TablePage):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     def _update_delete(self, *_args: object) -> None:
-        self.delete_button.setEnabled(self._current_row() is not None)
-
-    def _current_row(self) -> CustomerRow | None:
-        selected = self.table.selectionModel().selectedRows()
-        index = selected[0] if selected else self.table.currentIndex()
-        if not index.isValid() or index.row() >= self.model.rowCount():
-            return None
-        row: CustomerRow | None = self.model.row_object(index.row())
-        return row
+        self.delete_button.setEnabled(self.selected_row() is not None)
 
     def delete_current(self) -> None:
         """As in the workspace: first ask the database what the customer has on record (a
         worker); one with history is explained and offered Suspend, else confirm and delete."""
-        row = self._current_row()
+        row: CustomerRow | None = self.selected_row()
         if row is None or not self.may_delete:
             return
-        sessions = self.sessions
-
-        def history() -> list[str]:
-            with session_scope(sessions) as session:
-                return customer_history(session, row.id)
+        customer = row.id
+        history = read_in_session(self.sessions, lambda s: customer_history(s, customer))
 
         self.status_label.setText("Checking…")
         self.workers.run(
@@ -238,28 +223,18 @@ class CustomersPage(TablePage):
         )
 
     def _after_check(self, row: CustomerRow, history: list[str]) -> None:
-        if history:
-            reason = why_not_deletable(row.full_name, history)
-            may_suspend = self.permissions is not None and SUSPEND in self.permissions
-            if (
-                row.status != "SUSPENDED"
-                and may_suspend
-                and self.confirm(
-                    "Customer cannot be deleted", f"{reason}\n\nSuspend {row.full_name} now?"
-                )
-            ):
-                self._suspend(row)
-                return
-            self.status_label.setText(reason)
-            return
-        question = (
-            f"Delete {row.full_name} ({row.account_number})? Use this only for a registration "
-            "made by mistake; it cannot be undone."
+        may_suspend = self.permissions is not None and SUSPEND in self.permissions
+        decision, reason = decide_delete(
+            row.full_name, row.account_number, row.status, history, may_suspend, self.confirm
         )
-        if not self.confirm("Delete customer", question):
+        if decision == "suspend":
+            self._suspend(row)
+        elif decision == "refuse":
+            self.status_label.setText(reason)
+        elif decision == "cancel":
             self.status_label.setText("")
-            return
-        self._in_worker(lambda s: delete_customer(s, row.id), partial(self._on_deleted, row.id))
+        else:
+            self._in_worker(lambda s: delete_customer(s, row.id), partial(self._on_deleted, row.id))
 
     def _suspend(self, row: CustomerRow) -> None:
         def suspended(_result: object) -> None:
@@ -269,12 +244,7 @@ class CustomersPage(TablePage):
         self._in_worker(lambda s: customer_actions.set_suspended(s, row.id, True), suspended)
 
     def _in_worker(self, work: Callable[[Session], Any], done: Callable[[Any], None]) -> None:
-        sessions = self.sessions
-
-        def run() -> Any:
-            with session_scope(sessions) as session:
-                return work(session)
-
+        run = read_in_session(self.sessions, work)
         self.status_label.setText("Working…")
         self.workers.run(run, on_result=done, on_error=self._failed, context=self)
 

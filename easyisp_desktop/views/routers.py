@@ -94,9 +94,9 @@ COLUMNS = (
     RowColumn(
         "health_error",
         "Problem",
-        lambda row: problem(row),
+        problem,
         foreground=lambda _row: colour(Tone.BAD),
-        tooltip=lambda row: problem(row),
+        tooltip=problem,
     ),
     Column("api_username", "API user", fmt.text, visible=False),
     Column("api_port", "API port", alignment=RIGHT, visible=False),

@@ -8,14 +8,13 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session
 
-from easyisp_core.db.engine import session_scope
 from easyisp_core.errors import ValidationFailed
 from easyisp_core.models.enums import StaffRole, UserStatus
 from easyisp_core.rules.permissions import PERMISSIONS, ROLE_DEFAULTS, overrides_for
 from easyisp_core.services import staff as service
 from easyisp_desktop.framework import forms
 from easyisp_desktop.framework.entity_page import EntityPage, PageContext
-from easyisp_desktop.framework.forms import FormDialog, Values, in_session
+from easyisp_desktop.framework.forms import FormDialog, Values, in_session, read_in_session
 from easyisp_desktop.framework.table_model import Column
 from easyisp_desktop.views import formatting as fmt
 
@@ -139,10 +138,11 @@ class StaffPage(EntityPage):
             return None
         role, username, sessions = StaffRole(row.role), row.username, self.context.sessions
 
-        def load() -> dict[str, Any]:
-            with session_scope(sessions) as session:
-                effective = service.permission_overrides(session, username).effective
+        def read(session: Session) -> dict[str, Any]:
+            effective = service.permission_overrides(session, username).effective
             return {name: name in effective for name in PERMISSIONS}
+
+        load = read_in_session(sessions, read)
 
         def save(session: Session, values: Values) -> Any:
             added, removed = overrides_for(role, [k for k, on in values.items() if on])

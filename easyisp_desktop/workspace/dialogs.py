@@ -7,8 +7,8 @@ fields, keeping what the operator typed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from easyisp_core.services.customer_removal import why_not_deletable
 from easyisp_core.services.customer_workspace import CustomerProfile, PackageChoice
 from easyisp_desktop.framework.theme import Tone, set_tone
 from easyisp_desktop.workspace.formatting import kes
@@ -179,3 +180,35 @@ def receipt_check_dialog(profile: CustomerProfile, parent: QWidget | None = None
     receipt = dialog.add_field("receipt", "M-Pesa receipt", _line(placeholder="QGH7XXXXXX"))
     receipt.setFocus()
     return dialog
+
+
+DeleteDecision = Literal["suspend", "refuse", "delete", "cancel"]
+
+
+def decide_delete(
+    name: str,
+    account: str,
+    status: str,
+    history: Sequence[str] | None,
+    may_suspend: bool,
+    confirm: Callable[[str, str], bool],
+) -> tuple[DeleteDecision, str]:
+    """What Delete does for a customer (the list and the workspace agree): only one with
+    nothing on record (a mistaken registration) is deleted, after confirming; one with history
+    is explained and offered Suspend. Returns the decision and, for "refuse", the reason."""
+    if history:
+        reason = why_not_deletable(name, list(history))
+        if (
+            status != "SUSPENDED"
+            and may_suspend
+            and confirm("Customer cannot be deleted", f"{reason}\n\nSuspend {name} now?")
+        ):
+            return "suspend", ""
+        return "refuse", reason
+    question = (
+        f"Delete {name} ({account})? Use this only for a registration "
+        "made by mistake; it cannot be undone."
+    )
+    if not confirm("Delete customer", question):
+        return "cancel", ""
+    return "delete", ""

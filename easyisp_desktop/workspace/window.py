@@ -558,31 +558,17 @@ class CustomerWorkspace(QWidget):
         with payments, wallet entries, invoices or sessions is offered Suspend instead."""
         if (p := self.profile) is None or self.data is None:
             return
-        if self.data.history:
-            reason = why_not_deletable(p.full_name, self.data.history)
-            if (
-                p.status != "SUSPENDED"
-                and "suspend" in self._allowed()
-                and self.confirm(
-                    "Customer cannot be deleted", f"{reason}\n\nSuspend {p.full_name} now?"
-                )
-            ):
-                self.act_suspend()
-                return
-            self.show_message(reason, error=True)
-            return
-        question = (
-            f"Delete {p.full_name} ({p.account_number})? Use this only for a registration "
-            "made by mistake; it cannot be undone."
+        may_suspend = ACTIONS["suspend"][1] in self.data.permissions
+        decision, reason = dialogs.decide_delete(
+            p.full_name, p.account_number, p.status, self.data.history, may_suspend, self.confirm
         )
-        if not self.confirm("Delete customer", question):
-            return
-        customer = self.customer_id
-        self._run("delete", lambda s: delete_customer(s, customer), self._on_deleted)
-
-    def _allowed(self) -> set[str]:
-        permissions = self.data.permissions if self.data is not None else frozenset()
-        return {name for name, (_t, needed) in ACTIONS.items() if needed in permissions}
+        if decision == "suspend":
+            self.act_suspend()
+        elif decision == "refuse":
+            self.show_message(reason, error=True)
+        elif decision == "delete":
+            customer = self.customer_id
+            self._run("delete", lambda s: delete_customer(s, customer), self._on_deleted)
 
     def _on_deleted(self, name: str) -> None:
         self.is_deleted = True
