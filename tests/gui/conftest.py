@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from easyisp_core.crypto import SecretBox
 from easyisp_desktop.framework.gc_tuning import GuiThreadCollector
+from easyisp_desktop.framework.worker import WorkerPool
 from tests.gui.logfail import QT_WARNINGS_FAIL, no_logged_warnings
+from tests.gui.workspace_site import Site, seed_site
 
 __all__ = ["no_logged_warnings"]
 
@@ -39,3 +43,17 @@ def gui_thread_collector(qapp: QApplication) -> Iterator[GuiThreadCollector]:
     collector = GuiThreadCollector(qapp)
     yield collector
     collector.stop()
+
+
+# A module-level fixture of the same name (pages_support.site, ...) overrides these.
+@pytest.fixture
+def site(fresh_db_url: str, secret_box: SecretBox) -> Site:
+    return seed_site(fresh_db_url, secret_box)
+
+
+@pytest.fixture
+def workers(qtbot: QtBot) -> Iterator[WorkerPool]:
+    pool = WorkerPool()
+    yield pool
+    pool.cancel_all()
+    pool.wait(10_000)

@@ -4,7 +4,6 @@ goes; one with history is explained and offered Suspend; the database refuses th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,49 +12,19 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import sessionmaker
 
 from easyisp_core.crypto import SecretBox
-from easyisp_core.db.engine import make_engine, session_scope
-from easyisp_core.services.customers import register_customer
+from easyisp_core.db.engine import make_engine
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
 from easyisp_desktop.workspace.window import CustomerWorkspace
-from tests.gui.test_customer_workspace import TIMEOUT_MS, db_value, login
-from tests.gui.workspace_site import Site, seed_site
+from tests.gui.workspace_site import TIMEOUT_MS, Site, db_value, login, mistaken_registration
 
 
 @pytest.fixture(autouse=True)
 def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GUARD_ENV, "1")
-
-
-@pytest.fixture
-def site(fresh_db_url: str, secret_box: SecretBox) -> Site:
-    return seed_site(fresh_db_url, secret_box)
-
-
-@pytest.fixture
-def workers(qtbot: QtBot) -> Iterator[WorkerPool]:
-    pool = WorkerPool()
-    yield pool
-    pool.cancel_all()
-    pool.wait(10_000)
-
-
-def _mistaken_registration(site: Site, box: SecretBox) -> uuid.UUID:
-    engine = make_engine(site.url)
-    try:
-        with session_scope(sessionmaker(engine)) as session:
-            info, _password = register_customer(
-                session, box,
-                {"tenant": site.tenant_name, "username": f"typo{uuid.uuid4().hex[:6]}",
-                 "full_name": "Otieno Typo", "connection_type": "PPPOE", "phone": "0712345670"},
-            )  # fmt: skip
-            return info.id
-    finally:
-        engine.dispose()
 
 
 def _workspace(
@@ -84,7 +53,7 @@ def _page(qtbot: QtBot, site: Site, role: str, workers: WorkerPool, tmp_path: Pa
 def test_a_mistaken_registration_is_deleted_and_audited(
     qtbot: QtBot, site: Site, workers: WorkerPool, tmp_path: Path, secret_box: SecretBox
 ) -> None:
-    typo = _mistaken_registration(site, secret_box)
+    typo = mistaken_registration(site, secret_box)
     engine, page = _page(qtbot, site, "ADMIN", workers, tmp_path)
     try:
         qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=TIMEOUT_MS)
@@ -144,7 +113,7 @@ def test_a_customer_with_history_is_explained_and_offered_suspend(
 def test_a_viewer_sees_no_delete_and_the_database_refuses_it(
     qtbot: QtBot, site: Site, workers: WorkerPool, tmp_path: Path, secret_box: SecretBox
 ) -> None:
-    typo = _mistaken_registration(site, secret_box)
+    typo = mistaken_registration(site, secret_box)
     engine, page = _page(qtbot, site, "VIEWER", workers, tmp_path)
     try:
         workspace = _workspace(qtbot, page, typo, answer=True)

@@ -4,7 +4,6 @@ row's context menu; the same pre-check, question and core service as the workspa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,27 +18,19 @@ from easyisp_core.services.identity import current_identity
 from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
-from tests.gui.test_customer_delete import _mistaken_registration
-from tests.gui.test_customer_workspace import TIMEOUT_MS, db_value, login
-from tests.gui.workspace_site import Site, seed_site, staff_engine
+from tests.gui.workspace_site import (
+    TIMEOUT_MS,
+    Site,
+    db_value,
+    login,
+    mistaken_registration,
+    staff_engine,
+)
 
 
 @pytest.fixture(autouse=True)
 def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GUARD_ENV, "1")
-
-
-@pytest.fixture
-def site(fresh_db_url: str, secret_box: SecretBox) -> Site:
-    return seed_site(fresh_db_url, secret_box)
-
-
-@pytest.fixture
-def workers(qtbot: QtBot) -> Iterator[WorkerPool]:
-    pool = WorkerPool()
-    yield pool
-    pool.cancel_all()
-    pool.wait(10_000)
 
 
 def _page(
@@ -75,7 +66,7 @@ def _select(page: CustomersPage, customer_id: uuid.UUID) -> None:
 def test_the_delete_key_deletes_a_mistaken_registration_after_the_question(
     qtbot: QtBot, site: Site, workers: WorkerPool, tmp_path: Path, secret_box: SecretBox
 ) -> None:
-    typo = _mistaken_registration(site, secret_box)
+    typo = mistaken_registration(site, secret_box)
     engine, page, asked = _page(qtbot, site, "ADMIN", workers, tmp_path, rows=2)
     try:
         assert page.delete_button.isVisibleTo(page)
@@ -143,7 +134,7 @@ def test_a_customer_with_history_is_explained_and_offered_suspend(
 def test_without_customers_delete_there_is_no_delete(
     qtbot: QtBot, site: Site, workers: WorkerPool, tmp_path: Path, secret_box: SecretBox
 ) -> None:
-    typo = _mistaken_registration(site, secret_box)
+    typo = mistaken_registration(site, secret_box)
     engine, page, asked = _page(qtbot, site, "CUSTOMER_CARE", workers, tmp_path, rows=2)
     try:
         page.confirm = lambda title, question: asked.append((title, question)) or True

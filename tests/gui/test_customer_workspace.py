@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,54 +10,24 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.errors import PermissionDenied
 from easyisp_core.services import customer_actions as actions
-from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV, install_guard
+from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.views.customers import CustomersPage
 from easyisp_desktop.workspace.receipt import ROLL_80MM_LAYOUT
 from easyisp_desktop.workspace.window import ACTIONS, CustomerWorkspace
-from tests.gui.workspace_site import Site, seed_site, staff_engine
-
-TIMEOUT_MS = 30_000
+from tests.gui.workspace_site import TIMEOUT_MS, Site, db_value, login, staff_engine
 
 
 @pytest.fixture(autouse=True)
 def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(GUARD_ENV, "1")
-
-
-@pytest.fixture
-def site(fresh_db_url: str, secret_box: SecretBox) -> Site:
-    return seed_site(fresh_db_url, secret_box)
-
-
-@pytest.fixture
-def workers(qtbot: QtBot) -> Iterator[WorkerPool]:
-    pool = WorkerPool()
-    yield pool
-    pool.cancel_all()
-    pool.wait(10_000)
-
-
-def login(site: Site, role: str) -> tuple[Engine, sessionmaker[Session]]:
-    engine = staff_engine(site.url, site.staff[role])
-    install_guard(engine, force=True)
-    return engine, sessionmaker(engine, expire_on_commit=False)
-
-
-def db_value(site: Site, query: str, **params: object) -> object:
-    engine = make_engine(site.url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(query), params).scalar()
-    finally:
-        engine.dispose()
 
 
 def open_workspace(

@@ -17,22 +17,19 @@ from easyisp_core.models.enums import StaffRole
 from easyisp_core.rules.permissions import ROLE_DEFAULTS
 from easyisp_core.services import staff as staff_service
 from easyisp_core.services.gateways import create_payment_gateway
-from easyisp_desktop.framework.gui_thread_guard import install_guard
+from easyisp_desktop.framework.gui_thread_guard import GUARD_ENV, install_guard
 from easyisp_desktop.framework.live_updates import LiveUpdates
 from easyisp_desktop.framework.worker import WorkerPool
 from easyisp_desktop.workspace.window import CustomerWorkspace
 from tests.factories import PASSWORD, unique
-from tests.gui.test_customer_workspace import (
-    TIMEOUT_MS,
-    _guard_on,  # noqa: F401 (autouse: no DB call on the GUI thread)
-    db_value,
-    login,
-    open_workspace,
-    site,  # noqa: F401 (fixture)
-    submit,
-    workers,  # noqa: F401
-)
-from tests.gui.workspace_site import Site, staff_engine
+from tests.gui.test_customer_workspace import open_workspace, submit
+from tests.gui.workspace_site import TIMEOUT_MS, Site, db_value, login, staff_engine
+
+
+@pytest.fixture(autouse=True)
+def _guard_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DB call on the GUI thread."""
+    monkeypatch.setenv(GUARD_ENV, "1")
 
 
 def superuser(where: Site, sql: str, **params: object) -> None:
@@ -60,7 +57,7 @@ def add_home_gateway(where: Site, box: SecretBox) -> None:
 
 
 @pytest.fixture
-def live(qtbot: QtBot, site: Site) -> Iterator[LiveUpdates]:  # noqa: F811
+def live(qtbot: QtBot, site: Site) -> Iterator[LiveUpdates]:
     engine = staff_engine(site.url, site.staff["ADMIN"])
     listener = LiveUpdates.for_url(engine.url, tenant_id=site.tenant_id)
     engine.dispose()
@@ -96,8 +93,8 @@ def check(qtbot: QtBot, ws: CustomerWorkspace, receipt: str, *, ok: bool) -> str
 
 def test_staff_ask_mpesa_about_a_receipt_and_sees_the_answer_arrive(
     qtbot: QtBot,
-    site: Site,  # noqa: F811
-    workers: WorkerPool,  # noqa: F811
+    site: Site,
+    workers: WorkerPool,
     live: LiveUpdates,
     secret_box: SecretBox,
 ) -> None:
@@ -171,8 +168,8 @@ def test_staff_ask_mpesa_about_a_receipt_and_sees_the_answer_arrive(
 
 def test_a_viewer_has_no_check_button_and_the_database_refuses_the_question(
     qtbot: QtBot,
-    site: Site,  # noqa: F811
-    workers: WorkerPool,  # noqa: F811
+    site: Site,
+    workers: WorkerPool,
     secret_box: SecretBox,
 ) -> None:
     add_home_gateway(site, secret_box)
@@ -208,8 +205,8 @@ def add_staff(where: Site, role: str) -> str:
 
 def test_a_cashier_without_gateways_read_queues_a_question(
     qtbot: QtBot,
-    site: Site,  # noqa: F811
-    workers: WorkerPool,  # noqa: F811
+    site: Site,
+    workers: WorkerPool,
     secret_box: SecretBox,
 ) -> None:
     # STAFF (the cashier) may take payments but not read gateways; migration 0029 lets the

@@ -7,14 +7,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from easyisp_core.crypto import SecretBox
 from easyisp_core.db.engine import make_engine, session_scope
 from easyisp_core.db.urls import to_sqlalchemy_url
 from easyisp_core.models import Session as RadiusSession
 from easyisp_core.services import staff as staff_service
+from easyisp_core.services.customers import register_customer
+from easyisp_desktop.framework.gui_thread_guard import install_guard
 from tests.factories import PASSWORD, make_customer, make_nas, make_package, make_tenant, unique
 
 
@@ -83,3 +85,35 @@ def seed_site(url: str, box: SecretBox) -> Site:
 def staff_engine(url: str, login: str) -> Engine:
     """An engine that logs in as a staff member (their own role, RLS and grants apply)."""
     return make_engine(to_sqlalchemy_url(url).set(username=login, password=PASSWORD))
+
+
+TIMEOUT_MS = 30_000
+
+
+def login(site: Site, role: str) -> tuple[Engine, sessionmaker[Session]]:
+    engine = staff_engine(site.url, site.staff[role])
+    install_guard(engine, force=True)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def db_value(site: Site, query: str, **params: object) -> object:
+    engine = make_engine(site.url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(query), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def mistaken_registration(site: Site, box: SecretBox) -> uuid.UUID:
+    engine = make_engine(site.url)
+    try:
+        with session_scope(sessionmaker(engine)) as session:
+            info, _password = register_customer(
+                session, box,
+                {"tenant": site.tenant_name, "username": f"typo{uuid.uuid4().hex[:6]}",
+                 "full_name": "Otieno Typo", "connection_type": "PPPOE", "phone": "0712345670"},
+            )  # fmt: skip
+            return info.id
+    finally:
+        engine.dispose()

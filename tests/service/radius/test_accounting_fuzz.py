@@ -142,6 +142,25 @@ def test_what_the_fast_decoder_refuses_pyrad_refuses_for_the_same_reason(
         assert 0 <= record.output_octets < 2**64
 
 
+def test_a_router_shaped_request_reads_and_its_octets_are_as_sent() -> None:
+    """The fuzz test above checks octets only when a record is usable; this one always is."""
+    attrs = [
+        (40, (3).to_bytes(4, "big")),  # Acct-Status-Type: Interim-Update
+        (44, b"router-1"),  # Acct-Session-Id
+        (1, PPPOE_USER.encode()),  # User-Name
+        (42, (1234).to_bytes(4, "big")),  # Acct-Input-Octets
+        (43, (5678).to_bytes(4, "big")),  # Acct-Output-Octets
+        (52, (1).to_bytes(4, "big")),  # Acct-Input-Gigawords
+        (53, (2).to_bytes(4, "big")),  # Acct-Output-Gigawords
+    ]
+    request = decode_accounting(_packet(ACCOUNTING_REQUEST, 7, attrs, signed=True, ma=False))
+    assert verify_request(request, SECRET)
+    record = read_record(request, CLIENT, datetime.now(UTC))
+    assert record.input_octets == (1 << 32) + 1234
+    assert record.output_octets == (2 << 32) + 5678
+    assert (record.session_id, record.username) == ("router-1", PPPOE_USER)
+
+
 def _taken(server: AcctServerThread) -> int:
     counters = server.counters
     return sum(counters[f"radius.acct.{name}"] for name in ("drop", "request", "duplicate"))

@@ -120,6 +120,13 @@ def test_offline_expired_and_suspended_customers_get_no_coa(site: Site) -> None:
             change_package(session, site.customer_id(username), hotspot_package)
     assert rate_commands(site) == []
 
+    # The same change for an online, active, unexpired customer does queue: only theirs.
+    site.set_customer(PPPOE_USER, status="ACTIVE")
+    with site.sessions() as session, session.begin():
+        change_package(session, site.customer_id(PPPOE_USER), package_id(site, "Home 5M"))
+    (command,) = rate_commands(site)
+    assert command["username"] == PPPOE_USER
+
 
 def test_customer_care_changing_a_package_queues_the_coa_through_the_database(
     site: Site,
